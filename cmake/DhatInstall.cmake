@@ -1,0 +1,17 @@
+# Installs the headers, the library and the `dhat` CMake package (find_package(dhat) -> dhat::dhat).
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/dhat DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS dhat EXPORT dhatTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(DHAT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/dhat)
+install(EXPORT dhatTargets NAMESPACE dhat:: DESTINATION ${DHAT_CMAKE_DIR})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/dhatConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/dhatConfig.cmake INSTALL_DESTINATION ${DHAT_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/dhatConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/dhatConfig.cmake ${PROJECT_BINARY_DIR}/dhatConfigVersion.cmake
+  DESTINATION ${DHAT_CMAKE_DIR})

@@ -1,0 +1,44 @@
+# Per-target compile settings (never CMAKE_CXX_FLAGS): standard, warnings, PIC, sanitizer.
+
+# Public usage requirements of an INTERFACE target must be INTERFACE, of a real one PUBLIC.
+if(DHAT_ENABLE)
+  set(DHAT_PUBLIC_SCOPE PUBLIC)
+else()
+  set(DHAT_PUBLIC_SCOPE INTERFACE)
+endif()
+
+function(dhat_sanitizer_flags out)
+  if(DHAT_SANITIZER STREQUAL "")
+    set(${out} "" PARENT_SCOPE)
+  elseif(DHAT_SANITIZER STREQUAL "undefined")
+    set(${out} -fsanitize=undefined -fno-sanitize-recover=all PARENT_SCOPE)
+  else()
+    set(${out} -fsanitize=${DHAT_SANITIZER} -fno-omit-frame-pointer PARENT_SCOPE)
+  endif()
+endfunction()
+
+function(dhat_target_settings target)
+  target_compile_features(${target} PRIVATE cxx_std_17)
+  set_target_properties(${target} PROPERTIES
+    CXX_EXTENSIONS OFF
+    POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
+  dhat_sanitizer_flags(flags)
+  if(flags)
+    target_compile_options(${target} PRIVATE ${flags})
+    target_link_options(${target} PRIVATE ${flags})
+  endif()
+endfunction()
+
+# For test and example executables: the sanitizer, and warnings.
+function(dhat_program_settings target)
+  target_compile_features(${target} PRIVATE cxx_std_17)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  dhat_sanitizer_flags(flags)
+  if(flags)
+    target_compile_options(${target} PRIVATE ${flags})
+    target_link_options(${target} PRIVATE ${flags})
+  endif()
+endfunction()

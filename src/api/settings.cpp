@@ -1,0 +1,62 @@
+#include "api/settings.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/stack_capture.hpp"
+
+namespace dhat::api {
+
+bool parse_bounded_number(const char* text, std::size_t min, std::size_t max, std::size_t* out) {
+  if (text == nullptr || *text == '\0') {
+    return false;
+  }
+  std::size_t value = 0;
+  for (const char* c = text; *c != '\0'; ++c) {
+    if (*c < '0' || *c > '9') {
+      return false;
+    }
+    value = value * 10 + static_cast<std::size_t>(*c - '0');
+    if (value > max) {
+      return false;
+    }
+  }
+  if (value < min) {
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
+RunSettings resolve_settings(const Options& options) {
+  RunSettings settings;
+  settings.file_name = options.file_name;
+  if (settings.file_name.empty()) {
+    const char* from_env = std::getenv("DHAT_OUT");
+    if (from_env != nullptr && *from_env == '\0') {
+      std::fprintf(stderr, "dhat: DHAT_OUT is empty; writing to %s\n", kDefaultFileName);
+    }
+    settings.file_name = from_env != nullptr && *from_env != '\0' ? from_env : kDefaultFileName;
+  }
+  settings.max_frames = options.max_frames;
+  if (settings.max_frames == 0) {
+    const char* from_env = std::getenv("DHAT_MAX_FRAMES");
+    std::size_t parsed = 0;
+    if (from_env == nullptr) {
+      settings.max_frames = kDefaultMaxFrames;
+    } else if (parse_bounded_number(from_env, 1, core::kMaxFramesLimit, &parsed)) {
+      settings.max_frames = parsed;
+    } else {
+      std::fprintf(stderr, "dhat: ignoring DHAT_MAX_FRAMES='%s': expected a whole number from 1 to %zu; using %zu\n",
+                   from_env, core::kMaxFramesLimit, kDefaultMaxFrames);
+      settings.max_frames = kDefaultMaxFrames;
+    }
+  } else if (settings.max_frames > core::kMaxFramesLimit) {
+    std::fprintf(stderr, "dhat: trim_backtraces(%zu) is above the limit; using %zu\n", settings.max_frames,
+                 core::kMaxFramesLimit);
+    settings.max_frames = core::kMaxFramesLimit;
+  }
+  return settings;
+}
+
+}  // namespace dhat::api

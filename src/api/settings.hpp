@@ -1,0 +1,28 @@
+// The settings of one run: Options from the code, then the environment, then the defaults.
+//
+// Contract: never fails; a malformed environment value is reported with one `dhat:` line on
+// stderr and replaced by the default.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "dhat/dhat.hpp"
+
+namespace dhat::api {
+
+inline constexpr const char* kDefaultFileName = "dhat-heap.json";
+inline constexpr std::size_t kDefaultMaxFrames = 12;  // Valgrind DHAT's depth
+
+struct RunSettings {
+  std::string file_name;
+  std::size_t max_frames = kDefaultMaxFrames;
+};
+
+// Reads DHAT_OUT and DHAT_MAX_FRAMES where `options` leaves a field unset.
+RunSettings resolve_settings(const Options& options);
+
+// Parses a whole decimal number in [min, max]; false for anything else (sign, junk, overflow).
+bool parse_bounded_number(const char* text, std::size_t min, std::size_t max, std::size_t* out);
+
+}  // namespace dhat::api

@@ -1,0 +1,77 @@
+// DHAT's accounting: per-program-point and global counters, the global peak (t-gmax) and what
+// each program point had live at it, lifetimes, t-end.
+//
+// Contract: pure bookkeeping, not thread-safe (the recorder serializes calls), no I/O. The rules
+// are Valgrind's (dh_main.c) as written down in shared/spec/dhat-format.md:
+//  - a new global peak is declared with >=, so the latest of equal peaks wins;
+//  - realloc counts as a new block in the totals, keeps the block count, moves the bytes;
+//  - the "at t-gmax" figures cost O(1) per operation: every program point remembers the sequence
+//    number of its last change, and is snapshotted lazily when it is first touched after a peak.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/internal_vector.hpp"
+#include "core/stack_table.hpp"
+
+namespace dhat::core {
+
+struct PpCounters {
+  std::uint64_t total_bytes = 0;   // tb
+  std::uint64_t total_blocks = 0;  // tbk
+  std::uint64_t total_lifetime_us = 0;  // tl, freed blocks only until finish()
+  std::uint64_t curr_bytes = 0;
+  std::uint64_t curr_blocks = 0;
+  std::uint64_t max_bytes = 0;   // mb: this PP's own peak of live bytes
+  std::uint64_t max_blocks = 0;  // mbk: live blocks at that moment
+  std::uint64_t gmax_bytes = 0;  // gb (valid once finish() ran, or when snapshotted)
+  std::uint64_t gmax_blocks = 0; // gbk
+  std::uint64_t live_birth_sum_us = 0;  // sum of birth times of live blocks, for tl at the end
+  std::uint64_t last_change_seq = 0;
+};
+
+struct GlobalCounters {
+  std::uint64_t total_bytes = 0;
+  std::uint64_t total_blocks = 0;
+  std::uint64_t curr_bytes = 0;
+  std::uint64_t curr_blocks = 0;
+  std::uint64_t max_bytes = 0;   // at t-gmax
+  std::uint64_t max_blocks = 0;  // at t-gmax
+  std::uint64_t tgmax_us = 0;
+  std::uint64_t tend_us = 0;
+};
+
+class HeapModel {
+ public:
+  // Makes room for program point `pp` (ids are dense); false if memory runs out.
+  bool ensure_pp(PpId pp) noexcept;
+
+  void on_alloc(PpId pp, std::uint64_t bytes, std::uint64_t now_us) noexcept;
+  void on_free(PpId pp, std::uint64_t bytes, std::uint64_t birth_us, std::uint64_t now_us) noexcept;
+  // A live block of `pp` changes size; it counts as a new block in the totals, and keeps its
+  // birth time (as Valgrind does), so the caller keeps the LiveBlock's birth_us.
+  void on_realloc(PpId pp, std::uint64_t old_bytes, std::uint64_t new_bytes, std::uint64_t now_us) noexcept;
+
+  // Ends the run at `now_us`: fills gmax_* of every PP, adds live blocks' lifetimes up to t-end.
+  void finish(std::uint64_t now_us) noexcept;
+
+  const GlobalCounters& global() const noexcept { return global_; }
+  std::size_t pp_count() const noexcept { return pps_.size(); }
+  const PpCounters& pp(PpId id) const noexcept { return pps_[id]; }
+
+  void clear() noexcept;
+
+ private:
+  // Called before a PP changes: if it has not changed since the latest peak, its current values
+  // are its values at that peak, so save them now.
+  void before_change(PpCounters& pp) noexcept;
+  void after_increase(PpCounters& pp, std::uint64_t now_us) noexcept;
+
+  InternalVector<PpCounters> pps_;
+  GlobalCounters global_;
+  std::uint64_t seq_ = 0;        // operations so far
+  std::uint64_t peak_seq_ = 0;   // operation that declared the latest peak
+};
+
+}  // namespace dhat::core

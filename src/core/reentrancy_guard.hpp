@@ -1,0 +1,30 @@
+// Per-thread "already inside the profiler" flag.
+//
+// Contract: a ReentrancyGuard that `entered()` owns the flag until it is destroyed; a nested one
+// (an allocation made by the unwinder, by libc on the profiler's behalf, ...) does not, and the
+// caller must then pass the allocation through unrecorded. Initial-exec TLS: reading it is one
+// instruction and never calls __tls_get_addr, which could itself allocate.
+#pragma once
+
+namespace dhat::core {
+
+extern thread_local bool t_inside_profiler __attribute__((tls_model("initial-exec")));
+
+class ReentrancyGuard {
+ public:
+  ReentrancyGuard() noexcept : entered_(!t_inside_profiler) { t_inside_profiler = true; }
+  ~ReentrancyGuard() {
+    if (entered_) {
+      t_inside_profiler = false;
+    }
+  }
+  ReentrancyGuard(const ReentrancyGuard&) = delete;
+  ReentrancyGuard& operator=(const ReentrancyGuard&) = delete;
+
+  bool entered() const noexcept { return entered_; }
+
+ private:
+  bool entered_;
+};
+
+}  // namespace dhat::core

@@ -1,0 +1,36 @@
+// What the malloc and operator new/delete hooks share.
+//
+// Contract: a hook does the real work with glibc's entry points and reports the result to the
+// recorder only while a run is recording (one relaxed atomic load otherwise). Every hook is on
+// the capture path (DHAT_CAPTURE_PATH) so that its frame is trimmed from the recorded stacks.
+#pragma once
+
+#include <cstddef>
+
+#include "core/recorder.hpp"
+#include "core/stack_capture.hpp"
+#include "hooks/libc_entry_points.hpp"
+
+#define DHAT_HOOK extern "C" DHAT_CAPTURE_PATH __attribute__((visibility("default")))
+
+namespace dhat::hooks {
+
+inline void* note_alloc(void* block, std::size_t bytes) noexcept {
+  if (__builtin_expect(core::is_recording(), 0) && block != nullptr) {
+    core::record_alloc(block, bytes);
+  }
+  return block;
+}
+
+inline void release(void* block) noexcept {
+  if (__builtin_expect(core::is_recording(), 0) && block != nullptr) {
+    core::record_free(block);
+  }
+  __libc_free(block);
+}
+
+// Referenced by the Profiler so that a static link always pulls the hooks in, even into a
+// program whose own code never names malloc or operator new.
+void ensure_linked() noexcept;
+
+}  // namespace dhat::hooks

@@ -1,0 +1,90 @@
+// The C allocation functions. glibc documents that a program may replace malloc and friends;
+// these definitions win over glibc's for the whole process (glibc's own internal calls, C
+// libraries and libstdc++ included), and forward to glibc's __libc_* implementations.
+// malloc_usable_size, malloc_trim and mallinfo are deliberately not replaced: the blocks are
+// glibc's, so glibc's versions stay correct.
+#include <cerrno>
+#include <cstdint>
+
+#include "hooks/hook_support.hpp"
+
+namespace dhat::hooks {
+void ensure_linked() noexcept {}
+}  // namespace dhat::hooks
+
+using dhat::hooks::note_alloc;
+using dhat::hooks::release;
+
+namespace {
+
+DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes) {
+  if (old_block == nullptr) {
+    return note_alloc(__libc_malloc(bytes), bytes);
+  }
+  if (bytes == 0) {
+    // glibc frees the block and returns NULL: account it as a free.
+    dhat::core::record_free(old_block);
+    return __libc_realloc(old_block, 0);
+  }
+  const dhat::core::ReallocTicket ticket = dhat::core::realloc_detach(old_block);
+  void* new_block = __libc_realloc(old_block, bytes);
+  dhat::core::realloc_attach(ticket, old_block, new_block, bytes);
+  return new_block;
+}
+
+bool is_power_of_two(std::size_t value) { return value != 0 && (value & (value - 1)) == 0; }
+
+}  // namespace
+
+DHAT_HOOK void* malloc(std::size_t bytes) noexcept { return note_alloc(__libc_malloc(bytes), bytes); }
+
+DHAT_HOOK void free(void* block) noexcept { release(block); }
+
+DHAT_HOOK void* calloc(std::size_t count, std::size_t size) noexcept {
+  // __libc_calloc rejects count * size overflow with NULL/ENOMEM; only a success is recorded.
+  void* block = __libc_calloc(count, size);
+  return note_alloc(block, count * size);
+}
+
+DHAT_HOOK void* realloc(void* old_block, std::size_t bytes) noexcept {
+  if (__builtin_expect(!dhat::core::is_recording(), 1)) {
+    return __libc_realloc(old_block, bytes);
+  }
+  return realloc_recorded(old_block, bytes);
+}
+
+DHAT_HOOK void* reallocarray(void* old_block, std::size_t count, std::size_t size) noexcept {
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (__builtin_expect(!dhat::core::is_recording(), 1)) {
+    return __libc_realloc(old_block, bytes);
+  }
+  return realloc_recorded(old_block, bytes);
+}
+
+DHAT_HOOK int posix_memalign(void** out, std::size_t alignment, std::size_t bytes) noexcept {
+  if (alignment % sizeof(void*) != 0 || !is_power_of_two(alignment)) {
+    return EINVAL;
+  }
+  void* block = __libc_memalign(alignment, bytes);
+  if (block == nullptr) {
+    return ENOMEM;
+  }
+  *out = note_alloc(block, bytes);
+  return 0;
+}
+
+DHAT_HOOK void* aligned_alloc(std::size_t alignment, std::size_t bytes) noexcept {
+  return note_alloc(__libc_memalign(alignment, bytes), bytes);
+}
+
+DHAT_HOOK void* memalign(std::size_t alignment, std::size_t bytes) noexcept {
+  return note_alloc(__libc_memalign(alignment, bytes), bytes);
+}
+
+DHAT_HOOK void* valloc(std::size_t bytes) noexcept { return note_alloc(__libc_valloc(bytes), bytes); }
+
+DHAT_HOOK void* pvalloc(std::size_t bytes) noexcept { return note_alloc(__libc_pvalloc(bytes), bytes); }

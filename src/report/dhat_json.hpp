@@ -1,0 +1,28 @@
+// The DHAT file (format version 2, shared/spec/dhat-format.md) and writing it safely.
+//
+// Contract: `to_dhat_json` produces every field the stock dh_view checks for a heap profile
+// (bklt true, bkacc false); `write_file_atomically` writes to a temporary file in the same
+// directory and renames it, so the target is never torn and an existing file survives failure.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "report/program_points.hpp"
+
+namespace dhat::report {
+
+struct ProfileHeader {
+  std::string mode = "cpp-heap";
+  std::string cmd;
+  long pid = 0;
+  std::uint64_t tg_us = 0;
+  std::uint64_t te_us = 0;
+};
+
+std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& points);
+
+// "" on success, otherwise the reason (strerror text) the file could not be written.
+std::string write_file_atomically(const std::string& path, const std::string& contents);
+
+}  // namespace dhat::report

@@ -1,0 +1,78 @@
+#include "report/program_points.hpp"
+
+#include <map>
+#include <unordered_map>
+
+namespace dhat::report {
+
+namespace {
+
+// Functions below the user's code on a thread's stack; nothing under them is interesting.
+bool is_thread_root(const std::string& function) {
+  return function == "start_thread" || function == "clone" || function == "clone3" || function == "__clone3" ||
+         function == "__GI___clone3";
+}
+
+void add_totals(PpTotals& into, const PpTotals& more) {
+  into.tb += more.tb;
+  into.tbk += more.tbk;
+  into.tl += more.tl;
+  // The own-peak of a merged PP is at most the sum of the parts' peaks; merges only happen when
+  // symbolization makes distinct stacks equal, which addresses in frame names make rare.
+  into.mb += more.mb;
+  into.mbk += more.mbk;
+  into.gb += more.gb;
+  into.gbk += more.gbk;
+  into.eb += more.eb;
+  into.ebk += more.ebk;
+}
+
+}  // namespace
+
+ProgramPoints build_program_points(const std::vector<RawProgramPoint>& raw, Symbolizer& symbolizer) {
+  ProgramPoints out;
+  out.ftbl.emplace_back("[root]");
+  std::unordered_map<std::string, std::size_t> frame_index;
+  std::map<std::vector<std::size_t>, std::size_t> pp_index;
+
+  auto intern = [&](const std::string& text) {
+    auto [it, inserted] = frame_index.emplace(text, out.ftbl.size());
+    if (inserted) {
+      out.ftbl.push_back(text);
+    }
+    return it->second;
+  };
+
+  for (const RawProgramPoint& point : raw) {
+    std::vector<std::size_t> ids;
+    std::size_t kept_before_thread_root = 0;
+    for (std::uintptr_t address : point.return_addresses) {
+      const std::vector<Frame> frames = symbolizer.resolve(address);
+      const std::string& outermost = frames.back().function;
+      if (is_thread_root(outermost)) {
+        break;
+      }
+      for (const Frame& frame : frames) {
+        ids.push_back(intern(format_frame(frame)));
+      }
+      kept_before_thread_root = ids.size();
+      if (outermost == "main") {
+        break;
+      }
+    }
+    ids.resize(kept_before_thread_root);
+    if (ids.empty()) {
+      ids.push_back(intern("0x0: ??? (no stack could be captured)"));
+    }
+    auto [it, inserted] = pp_index.emplace(ids, out.pps.size());
+    if (inserted) {
+      out.pps.push_back(ProgramPoint{point.totals, std::move(ids)});
+    } else {
+      add_totals(out.pps[it->second].totals, point.totals);
+      ++out.merged;
+    }
+  }
+  return out;
+}
+
+}  // namespace dhat::report

@@ -1,0 +1,25 @@
+#include "report/summary.hpp"
+
+namespace dhat::report {
+
+std::string with_commas(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  std::string out;
+  const std::size_t lead = digits.size() % 3;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && i >= lead && (i - lead) % 3 == 0) {
+      out += ',';
+    }
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string format_summary(const SummaryNumbers& n) {
+  return "dhat: Total:     " + with_commas(n.total_bytes) + " bytes in " + with_commas(n.total_blocks) +
+         " blocks\n" + "dhat: At t-gmax: " + with_commas(n.gmax_bytes) + " bytes in " +
+         with_commas(n.gmax_blocks) + " blocks\n" + "dhat: At t-end:  " + with_commas(n.end_bytes) +
+         " bytes in " + with_commas(n.end_blocks) + " blocks\n";
+}
+
+}  // namespace dhat::report

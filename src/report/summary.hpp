@@ -1,0 +1,22 @@
+// The stderr summary in dhat-rs's shape ("dhat: Total: 1,256 bytes in 4 blocks", ...).
+//
+// Contract: pure formatting; the caller prints.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace dhat::report {
+
+struct SummaryNumbers {
+  std::uint64_t total_bytes = 0, total_blocks = 0;
+  std::uint64_t gmax_bytes = 0, gmax_blocks = 0;
+  std::uint64_t end_bytes = 0, end_blocks = 0;
+};
+
+// 1234567 -> "1,234,567"
+std::string with_commas(std::uint64_t value);
+
+std::string format_summary(const SummaryNumbers& numbers);
+
+}  // namespace dhat::report
