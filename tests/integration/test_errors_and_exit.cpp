@@ -1,0 +1,140 @@
+// Bad input and process exit: a second Profiler, unwritable output paths, exit() with a live
+// Profiler. The program's own exit status is never changed.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "profiled_run.hpp"
+
+using dhat_test::keep;
+using dhat_test::Profile;
+
+namespace {
+
+extern "C" __attribute__((noinline)) void* error_site(std::size_t n) { return std::malloc(n); }
+
+struct ProbeResult {
+  int exit_status = -1;
+  std::string stderr_text;
+};
+
+ProbeResult run_probe(const std::string& mode, const std::string& file) {
+  const std::string err = "probe-" + mode + ".stderr";
+  const std::string command = std::string(DHAT_EXIT_PROBE) + " " + mode + " '" + file + "' 2>" + err;
+  const int status = std::system(command.c_str());
+  ProbeResult result;
+  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err);
+  std::stringstream text;
+  text << in.rdbuf();
+  result.stderr_text = text.str();
+  return result;
+}
+
+TEST(Errors, SecondProfilerIsRefusedAndChangesNothing) {
+  const std::string path = dhat_test::file_for_current_test();
+  std::string second_stderr;
+  {
+    dhat::Profiler first = dhat::Profiler::builder().file_name(path).build();
+    ASSERT_TRUE(first.is_running());
+    void* before = error_site(10);
+    testing::internal::CaptureStderr();
+    {
+      dhat::Profiler second = dhat::Profiler::builder().file_name("must-not-exist.json").build();
+      EXPECT_FALSE(second.is_running());
+    }
+    second_stderr = testing::internal::GetCapturedStderr();
+    void* after = error_site(20);
+    keep(before);
+    keep(after);
+    std::free(before);
+    std::free(after);
+  }
+  EXPECT_NE(second_stderr.find("dhat: error: a dhat::Profiler is already running"), std::string::npos)
+      << second_stderr;
+  EXPECT_NE(access("must-not-exist.json", F_OK), 0);
+  const auto site = Profile::load(path).at("error_site");
+  EXPECT_EQ(site.tb, 30U);
+  EXPECT_EQ(site.tbk, 2U);
+  EXPECT_EQ(site.eb, 0U);
+}
+
+TEST(Errors, MissingDirectoryIsReportedAndTheExitStatusKept) {
+  const ProbeResult result = run_probe("return", "/nonexistent-dhat-dir/out.json");
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_NE(result.stderr_text.find(
+                "dhat: error: could not write the profile to '/nonexistent-dhat-dir/out.json': No such file or directory"),
+            std::string::npos)
+      << result.stderr_text;
+}
+
+TEST(Errors, PathThatIsADirectoryIsReportedAndLeavesNoTemporaryFile) {
+  mkdir("a-directory.json", 0755);
+  const ProbeResult result = run_probe("return", "a-directory.json");
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_NE(result.stderr_text.find("dhat: error: could not write the profile to 'a-directory.json': Is a directory"),
+            std::string::npos)
+      << result.stderr_text;
+  struct stat info{};
+  ASSERT_EQ(stat("a-directory.json", &info), 0);
+  EXPECT_TRUE(S_ISDIR(info.st_mode));
+  // No stray "a-directory.json.tmp.<pid>" is left behind.
+  const std::string listing = "ls a-directory.json.tmp.* 2>/dev/null | wc -l > tmp-count.txt";
+  ASSERT_EQ(std::system(listing.c_str()), 0);
+  std::ifstream count("tmp-count.txt");
+  int leftovers = -1;
+  count >> leftovers;
+  EXPECT_EQ(leftovers, 0);
+}
+
+TEST(Errors, ExistingProfileIsReplacedWhole) {
+  {
+    std::ofstream old("replaced.json");
+    old << "an older file";
+  }
+  const ProbeResult result = run_probe("return", "replaced.json");
+  EXPECT_EQ(result.exit_status, 7);
+  const auto site = Profile::load("replaced.json").at("probe_leak");
+  EXPECT_EQ(site.eb, 777U);
+}
+
+TEST(Exit, ExitWithALiveProfilerWritesTheProfile) {
+  std::remove("exit.json");
+  const ProbeResult result = run_probe("exit", "exit.json");
+  EXPECT_EQ(result.exit_status, 5);
+  EXPECT_NE(result.stderr_text.find("dhat: At t-end:"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("dhat: The data has been saved to exit.json"), std::string::npos)
+      << result.stderr_text;
+  const auto site = Profile::load("exit.json").at("probe_leak");
+  EXPECT_EQ(site.tb, 777U);
+  EXPECT_EQ(site.eb, 777U);
+  EXPECT_EQ(site.ebk, 1U);
+}
+
+TEST(Exit, SummaryHasDhatRsShape) {
+  const ProbeResult result = run_probe("return", "summary.json");
+  const auto doc = Profile::load("summary.json").doc;
+  std::uint64_t tb = 0, tbk = 0, eb = 0, ebk = 0;
+  for (const auto& pp : doc["pps"]) {
+    tb += pp["tb"].get<std::uint64_t>();
+    tbk += pp["tbk"].get<std::uint64_t>();
+    eb += pp["eb"].get<std::uint64_t>();
+    ebk += pp["ebk"].get<std::uint64_t>();
+  }
+  EXPECT_NE(result.stderr_text.find("dhat: Total:     " + std::to_string(tb) + " bytes in " + std::to_string(tbk) +
+                                    " blocks\n"),
+            std::string::npos)
+      << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("dhat: At t-end:  " + std::to_string(eb) + " bytes in " + std::to_string(ebk) +
+                                    " blocks\n"),
+            std::string::npos)
+      << result.stderr_text;
+}
+
+}  // namespace

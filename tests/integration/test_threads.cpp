@@ -1,0 +1,126 @@
+// Threads allocating and freeing concurrently: exact totals, nothing lost, no deadlock; and
+// threads still allocating while the profile is written pass through safely.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "profiled_run.hpp"
+
+using dhat_test::keep;
+using dhat_test::profile_of;
+
+namespace {
+
+constexpr int kThreads = 4;
+constexpr int kIterations = 20000;
+
+extern "C" __attribute__((noinline)) void* worker_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) int* worker_new_site(int value) { return new int(value); }
+
+// Every thread allocates sizes 16..(16+6) in turn, frees all but every 1000th block, and
+// keeps those until the end.
+void worker(std::vector<void*>* kept) {
+  for (int i = 0; i < kIterations; ++i) {
+    void* block = worker_site(16 + static_cast<std::size_t>(i % 7));
+    int* number = worker_new_site(i);
+    keep(block);
+    delete number;
+    if (i % 1000 == 0) {
+      kept->push_back(block);
+    } else {
+      std::free(block);
+    }
+  }
+}
+
+TEST(Threads, ConcurrentAllocationsGiveExactTotals) {
+  std::vector<std::vector<void*>> kept(kThreads);
+  for (auto& k : kept) {
+    k.reserve(kIterations / 1000 + 1);  // no allocation by the bookkeeping inside the run
+  }
+  auto profile = profile_of([&] {
+    std::vector<std::thread> threads;
+    threads.reserve(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back(worker, &kept[t]);
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+  });
+  std::uint64_t bytes_per_thread = 0;
+  std::uint64_t kept_bytes_per_thread = 0;
+  for (int i = 0; i < kIterations; ++i) {
+    bytes_per_thread += 16 + static_cast<std::uint64_t>(i % 7);
+    if (i % 1000 == 0) {
+      kept_bytes_per_thread += 16 + static_cast<std::uint64_t>(i % 7);
+    }
+  }
+  const auto site = profile.at("worker_site");
+  EXPECT_EQ(site.tbk, static_cast<std::uint64_t>(kThreads) * kIterations);
+  EXPECT_EQ(site.tb, kThreads * bytes_per_thread);
+  EXPECT_EQ(site.ebk, static_cast<std::uint64_t>(kThreads) * (kIterations / 1000));
+  EXPECT_EQ(site.eb, kThreads * kept_bytes_per_thread);
+  const auto new_site = profile.at("worker_new_site");
+  EXPECT_EQ(new_site.tbk, static_cast<std::uint64_t>(kThreads) * kIterations);
+  EXPECT_EQ(new_site.tb, static_cast<std::uint64_t>(kThreads) * kIterations * sizeof(int));
+  EXPECT_EQ(new_site.eb, 0U);
+  // Frames below the thread's entry (start_thread, clone3) are trimmed like those below main.
+  for (const auto& pp : profile.allocated_in("worker_site")) {
+    const std::string outermost = profile.frame(pp, pp["fs"].size() - 1);
+    EXPECT_EQ(outermost.find("clone"), std::string::npos) << outermost;
+    EXPECT_EQ(outermost.find("start_thread"), std::string::npos) << outermost;
+  }
+  for (auto& k : kept) {
+    for (void* block : k) {
+      std::free(block);
+    }
+  }
+}
+
+TEST(Threads, AllocatingWhileTheProfileIsWrittenIsSafe) {
+  std::atomic<bool> stop{false};
+  std::atomic<long> rounds{0};
+  std::vector<std::thread> threads;
+  {
+    dhat::Profiler profiler = dhat::Profiler::builder().file_name(dhat_test::file_for_current_test()).build();
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&] {
+        std::vector<void*> held;
+        while (!stop.load()) {
+          held.push_back(worker_site(32));
+          if (held.size() > 64) {
+            for (void* block : held) {
+              std::free(block);
+            }
+            held.clear();
+          }
+          rounds.fetch_add(1);
+        }
+        for (void* block : held) {
+          std::free(block);
+        }
+      });
+    }
+    while (rounds.load() < 10000) {
+      std::this_thread::yield();
+    }
+  }  // the profile is written while both threads keep allocating and freeing
+  const long after_write = rounds.load();
+  while (rounds.load() < after_write + 10000) {
+    std::this_thread::yield();
+  }
+  stop.store(true);
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  auto profile = dhat_test::Profile::load(dhat_test::file_for_current_test());
+  const auto site = profile.at("worker_site");
+  EXPECT_GT(site.tbk, 0U);
+  EXPECT_LE(site.eb, site.tb);
+}
+
+}  // namespace

@@ -1,0 +1,116 @@
+// DHAT's accounting rules on the bare model, checked against a brute-force reference that
+// snapshots every program point at every new peak (Valgrind's O(PPs) method).
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "core/heap_model.hpp"
+
+using dhat::core::HeapModel;
+using dhat::core::PpId;
+
+namespace {
+
+TEST(HeapModel, AllocFreeAndPeak) {
+  HeapModel model;
+  ASSERT_TRUE(model.ensure_pp(1));
+  model.on_alloc(0, 100, 1);
+  model.on_alloc(1, 50, 2);  // peak 150 at t=2
+  model.on_free(0, 100, 1, 5);
+  model.on_alloc(1, 20, 6);
+  model.finish(10);
+  const auto& g = model.global();
+  EXPECT_EQ(g.total_bytes, 170U);
+  EXPECT_EQ(g.total_blocks, 3U);
+  EXPECT_EQ(g.max_bytes, 150U);
+  EXPECT_EQ(g.max_blocks, 2U);
+  EXPECT_EQ(g.tgmax_us, 2U);
+  EXPECT_EQ(g.tend_us, 10U);
+  EXPECT_EQ(g.curr_bytes, 70U);
+  EXPECT_EQ(model.pp(0).gmax_bytes, 100U);
+  EXPECT_EQ(model.pp(1).gmax_bytes, 50U);
+  EXPECT_EQ(model.pp(1).gmax_blocks, 1U);
+  EXPECT_EQ(model.pp(0).total_lifetime_us, 4U);
+  // PP 1: blocks born at 2 and 6, both live at t-end 10.
+  EXPECT_EQ(model.pp(1).total_lifetime_us, 8U + 4U);
+  EXPECT_EQ(model.pp(1).max_bytes, 70U);
+  EXPECT_EQ(model.pp(1).max_blocks, 2U);
+}
+
+TEST(HeapModel, ReallocIsANewBlockInTheTotals) {
+  HeapModel model;
+  ASSERT_TRUE(model.ensure_pp(0));
+  model.on_alloc(0, 10, 0);
+  model.on_realloc(0, 10, 1000, 3);  // peak 1000 at t=3
+  model.on_realloc(0, 1000, 5, 4);
+  model.finish(9);
+  const auto& pp = model.pp(0);
+  EXPECT_EQ(pp.total_bytes, 1015U);
+  EXPECT_EQ(pp.total_blocks, 3U);
+  EXPECT_EQ(pp.curr_bytes, 5U);
+  EXPECT_EQ(pp.curr_blocks, 1U);
+  EXPECT_EQ(pp.gmax_bytes, 1000U);
+  EXPECT_EQ(model.global().tgmax_us, 3U);
+  EXPECT_EQ(pp.total_lifetime_us, 9U);  // the block keeps its birth time across realloc
+}
+
+// The reference: Valgrind's method, O(PPs) snapshot whenever the heap is at its max before a decrease.
+struct Reference {
+  std::vector<std::uint64_t> curr, gmax;
+  std::uint64_t global_curr = 0, global_max = 0;
+  void snapshot_if_peak() {
+    if (global_curr == global_max) {
+      gmax = curr;
+    }
+  }
+};
+
+TEST(HeapModel, LazyPeakSnapshotMatchesBruteForce) {
+  constexpr PpId kPps = 17;
+  for (unsigned seed = 1; seed <= 50; ++seed) {
+    std::mt19937 random(seed);
+    HeapModel model;
+    ASSERT_TRUE(model.ensure_pp(kPps - 1));
+    Reference ref;
+    ref.curr.assign(kPps, 0);
+    ref.gmax.assign(kPps, 0);
+    struct Block {
+      PpId pp;
+      std::uint64_t size;
+    };
+    std::vector<Block> live;
+    for (int step = 0; step < 2000; ++step) {
+      const bool allocate = live.empty() || random() % 100 < 55;
+      if (allocate) {
+        const PpId pp = random() % kPps;
+        const std::uint64_t size = 1 + random() % 64;
+        model.on_alloc(pp, size, static_cast<std::uint64_t>(step));
+        live.push_back(Block{pp, size});
+        ref.curr[pp] += size;
+        ref.global_curr += size;
+        if (ref.global_curr >= ref.global_max) {
+          ref.global_max = ref.global_curr;
+        }
+      } else {
+        const std::size_t victim = random() % live.size();
+        const Block block = live[victim];
+        live[victim] = live.back();
+        live.pop_back();
+        ref.snapshot_if_peak();
+        model.on_free(block.pp, block.size, 0, static_cast<std::uint64_t>(step));
+        ref.curr[block.pp] -= block.size;
+        ref.global_curr -= block.size;
+      }
+    }
+    ref.snapshot_if_peak();
+    model.finish(5000);
+    ASSERT_EQ(model.global().max_bytes, ref.global_max) << "seed " << seed;
+    for (PpId pp = 0; pp < kPps; ++pp) {
+      ASSERT_EQ(model.pp(pp).gmax_bytes, ref.gmax[pp]) << "seed " << seed << " pp " << pp;
+      ASSERT_EQ(model.pp(pp).curr_bytes, ref.curr[pp]) << "seed " << seed << " pp " << pp;
+    }
+  }
+}
+
+}  // namespace
