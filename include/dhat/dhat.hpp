@@ -35,8 +35,8 @@ struct HeapStats {
 
 // Settings of one profiling run. Unset fields take the environment's value, then the default.
 struct Options {
-  std::string file_name;      // output path; "" = $DHAT_OUT or "dhat-heap.json"
-  std::size_t max_frames = 0; // frames kept per program point; 0 = $DHAT_MAX_FRAMES or 12
+  std::string file_name;       // output path; "" = $DHAT_OUT or "dhat-heap.json"
+  std::size_t max_frames = 0;  // frames kept per program point; 0 = $DHAT_MAX_FRAMES or 12
 };
 
 class Profiler {

@@ -38,7 +38,7 @@ std::vector<report::RawProgramPoint> copy_program_points() {
   for (core::PpId id = 0; id < model.pp_count(); ++id) {
     const core::PpCounters& c = model.pp(id);
     report::RawProgramPoint point;
-    point.totals = report::PpTotals{c.total_bytes, c.total_blocks, c.total_lifetime_us, c.max_bytes, c.max_blocks,
+    point.totals = report::PpTotals{c.total_bytes, c.total_blocks, c.total_lifetime_us, c.max_bytes,  c.max_blocks,
                                     c.gmax_bytes,  c.gmax_blocks,  c.curr_bytes,        c.curr_blocks};
     point.return_addresses.assign(stacks.frames(id), stacks.frames(id) + stacks.depth(id));
     raw.push_back(std::move(point));
@@ -78,9 +78,9 @@ void write_report_and_release(const RunSettings& settings) {
     header.te_us = global.tend_us;
     const std::string reason = report::write_file_atomically(settings.file_name, report::to_dhat_json(header, points));
 
-    std::string text = report::format_summary(report::SummaryNumbers{
-        global.total_bytes, global.total_blocks, global.max_bytes, global.max_blocks, global.curr_bytes,
-        global.curr_blocks});
+    std::string text =
+        report::format_summary(report::SummaryNumbers{global.total_bytes, global.total_blocks, global.max_bytes,
+                                                      global.max_blocks, global.curr_bytes, global.curr_blocks});
     if (dropped != 0) {
       text += "dhat: warning: " + std::to_string(dropped) + " events were not recorded (out of memory)\n";
     }

@@ -18,15 +18,15 @@
 namespace dhat::core {
 
 struct PpCounters {
-  std::uint64_t total_bytes = 0;   // tb
-  std::uint64_t total_blocks = 0;  // tbk
+  std::uint64_t total_bytes = 0;        // tb
+  std::uint64_t total_blocks = 0;       // tbk
   std::uint64_t total_lifetime_us = 0;  // tl, freed blocks only until finish()
   std::uint64_t curr_bytes = 0;
   std::uint64_t curr_blocks = 0;
-  std::uint64_t max_bytes = 0;   // mb: this PP's own peak of live bytes
-  std::uint64_t max_blocks = 0;  // mbk: live blocks at that moment
-  std::uint64_t gmax_bytes = 0;  // gb (valid once finish() ran, or when snapshotted)
-  std::uint64_t gmax_blocks = 0; // gbk
+  std::uint64_t max_bytes = 0;          // mb: this PP's own peak of live bytes
+  std::uint64_t max_blocks = 0;         // mbk: live blocks at that moment
+  std::uint64_t gmax_bytes = 0;         // gb (valid once finish() ran, or when snapshotted)
+  std::uint64_t gmax_blocks = 0;        // gbk
   std::uint64_t live_birth_sum_us = 0;  // sum of birth times of live blocks, for tl at the end
   std::uint64_t last_change_seq = 0;
 };
@@ -70,8 +70,8 @@ class HeapModel {
 
   InternalVector<PpCounters> pps_;
   GlobalCounters global_;
-  std::uint64_t seq_ = 0;        // operations so far
-  std::uint64_t peak_seq_ = 0;   // operation that declared the latest peak
+  std::uint64_t seq_ = 0;       // operations so far
+  std::uint64_t peak_seq_ = 0;  // operation that declared the latest peak
 };
 
 }  // namespace dhat::core

@@ -27,8 +27,16 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
   nlohmann::ordered_json pps = nlohmann::ordered_json::array();
   for (const ProgramPoint& point : points.pps) {
     const PpTotals& t = point.totals;
-    pps.push_back({{"tb", t.tb}, {"tbk", t.tbk}, {"tl", t.tl}, {"mb", t.mb}, {"mbk", t.mbk}, {"gb", t.gb},
-                   {"gbk", t.gbk}, {"eb", t.eb}, {"ebk", t.ebk}, {"fs", point.frame_ids}});
+    pps.push_back({{"tb", t.tb},
+                   {"tbk", t.tbk},
+                   {"tl", t.tl},
+                   {"mb", t.mb},
+                   {"mbk", t.mbk},
+                   {"gb", t.gb},
+                   {"gbk", t.gbk},
+                   {"eb", t.eb},
+                   {"ebk", t.ebk},
+                   {"fs", point.frame_ids}});
   }
   doc["pps"] = std::move(pps);
   doc["ftbl"] = points.ftbl;
@@ -66,7 +74,7 @@ std::string write_file_atomically(const std::string& path, const std::string& co
       continue;
     }
     if (n <= 0) {
-      const std::string reason = n < 0 ? std::strerror(errno) : "short write";
+      std::string reason = n < 0 ? std::strerror(errno) : "short write";
       close(fd);
       unlink(temporary.c_str());
       return reason;
@@ -74,12 +82,12 @@ std::string write_file_atomically(const std::string& path, const std::string& co
     written += static_cast<std::size_t>(n);
   }
   if (close(fd) != 0) {
-    const std::string reason = std::strerror(errno);
+    std::string reason = std::strerror(errno);
     unlink(temporary.c_str());
     return reason;
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
+    std::string reason = std::strerror(errno);
     unlink(temporary.c_str());
     return reason;
   }

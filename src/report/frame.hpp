@@ -15,7 +15,7 @@ struct Frame {
   std::string function;        // demangled; "???" when unknown
   std::string file;            // "" when there is no line information
   unsigned line = 0;
-  std::string object;          // the binary or library holding the code
+  std::string object;  // the binary or library holding the code
 };
 
 // Valgrind's shape: "0x4C2DB8F: function (file.c:123)", or "0x4C2DB8F: function (in /lib/x.so)".

@@ -16,10 +16,9 @@ std::string with_commas(std::uint64_t value) {
 }
 
 std::string format_summary(const SummaryNumbers& n) {
-  return "dhat: Total:     " + with_commas(n.total_bytes) + " bytes in " + with_commas(n.total_blocks) +
-         " blocks\n" + "dhat: At t-gmax: " + with_commas(n.gmax_bytes) + " bytes in " +
-         with_commas(n.gmax_blocks) + " blocks\n" + "dhat: At t-end:  " + with_commas(n.end_bytes) +
-         " bytes in " + with_commas(n.end_blocks) + " blocks\n";
+  return "dhat: Total:     " + with_commas(n.total_bytes) + " bytes in " + with_commas(n.total_blocks) + " blocks\n" +
+         "dhat: At t-gmax: " + with_commas(n.gmax_bytes) + " bytes in " + with_commas(n.gmax_blocks) + " blocks\n" +
+         "dhat: At t-end:  " + with_commas(n.end_bytes) + " bytes in " + with_commas(n.end_blocks) + " blocks\n";
 }
 
 }  // namespace dhat::report

@@ -1,0 +1,36 @@
+// The switched-off build: the same user code compiles, nothing is recorded or written, and the
+// stats read as zeros. Exit status 0 means every check held.
+#include <dhat/dhat.hpp>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+static_assert(DHAT_ENABLED == 0, "this program checks the switched-off build");
+
+int main() {
+  int failures = 0;
+  {
+    dhat::Profiler profiler = dhat::Profiler::builder().file_name("switched-off.json").trim_backtraces(4).build();
+    dhat::Profiler plain;
+    std::vector<int> numbers(1000, 7);
+    void* block = std::malloc(123);
+    asm volatile("" : : "r"(block) : "memory");
+    std::free(block);
+    const dhat::HeapStats stats = dhat::HeapStats::get();
+    if (stats.total_blocks != 0 || stats.total_bytes != 0 || stats.curr_bytes != 0 || stats.max_bytes != 0) {
+      std::fputs("switched off: HeapStats is not zero\n", stderr);
+      ++failures;
+    }
+    if (profiler.is_running() || plain.is_running()) {
+      std::fputs("switched off: a Profiler claims to run\n", stderr);
+      ++failures;
+    }
+  }
+  if (access("switched-off.json", F_OK) == 0) {
+    std::fputs("switched off: a profile was written\n", stderr);
+    ++failures;
+  }
+  return failures == 0 ? 0 : 1;
+}

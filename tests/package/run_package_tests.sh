@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Package tests: install dhat-cpp to a prefix and build a consumer with find_package(dhat); build
+# the same consumer with add_subdirectory, switched on and off. Each consumer runs and its
+# profile (or the absence of one) is checked.
+# usage: run_package_tests.sh SOURCE_DIR WORK_DIR
+set -euo pipefail
+src=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work"
+quiet() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log"; exit 1; }; }
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+
+check_profile() {  # DIR
+  local json=$1/consumer.json
+  [ -f "$json" ] || { echo "no profile at $json"; exit 1; }
+  grep -q '"tb":4096,"tbk":1' "$json" || { echo "consumer_site's 4096-byte block missing in $json"; exit 1; }
+  grep -q 'consumer_site' "$json" || { echo "consumer_site frame missing in $json"; exit 1; }
+}
+
+echo "-- install"
+quiet cmake -S "$src" -B "$work/lib" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDHAT_BUILD_TESTS=OFF \
+  -DDHAT_BUILD_EXAMPLES=OFF -DDHAT_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$work/prefix"
+quiet cmake --build "$work/lib"
+quiet cmake --install "$work/lib"
+[ -f "$work/prefix/include/dhat/dhat.hpp" ] && [ -f "$work/prefix/lib/cmake/dhat/dhatConfig.cmake" ]
+
+echo "-- find_package(dhat)"
+quiet cmake -S "$src/tests/package/consumer" -B "$work/fp" "${generator[@]}" -DCMAKE_PREFIX_PATH="$work/prefix"
+quiet cmake --build "$work/fp"
+(cd "$work/fp" && ./consumer 2>/dev/null)
+check_profile "$work/fp"
+
+echo "-- add_subdirectory"
+quiet cmake -S "$src/tests/package/consumer" -B "$work/as" "${generator[@]}" -DCONSUMER_MODE=add_subdirectory \
+  -DDHAT_SOURCE_DIR="$src"
+quiet cmake --build "$work/as"
+(cd "$work/as" && ./consumer 2>/dev/null)
+check_profile "$work/as"
+
+echo "-- add_subdirectory, DHAT_ENABLE=OFF"
+quiet cmake -S "$src/tests/package/consumer" -B "$work/off" "${generator[@]}" -DCONSUMER_MODE=add_subdirectory \
+  -DDHAT_SOURCE_DIR="$src" -DDHAT_ENABLE=OFF
+quiet cmake --build "$work/off"
+(cd "$work/off" && ./consumer)
+[ ! -e "$work/off/consumer.json" ] || { echo "switched-off consumer wrote a profile"; exit 1; }
+if nm --defined-only "$work/off/consumer" | grep -qE ' T (malloc|_Znwm)$'; then
+  echo "switched-off consumer defines malloc or operator new"; exit 1
+fi
+echo "package tests: 4 passed, 0 failed"
