@@ -173,7 +173,8 @@ TEST(Hooks, FailedAllocationsAreNotRecorded) {
   auto profile = profile_of([] {
     void* huge = std::malloc(static_cast<std::size_t>(-1) / 2);
     EXPECT_EQ(huge, nullptr);
-    void* overflow = std::calloc(static_cast<std::size_t>(1) << 40, static_cast<std::size_t>(1) << 40);
+    volatile std::size_t count = static_cast<std::size_t>(1) << 40;  // volatile: no compile-time warning
+    void* overflow = std::calloc(count, count);
     EXPECT_EQ(overflow, nullptr);
     void* bad_alignment = nullptr;
     EXPECT_EQ(posix_memalign(&bad_alignment, 3, 16), EINVAL);
