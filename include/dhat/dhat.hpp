@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #ifndef DHAT_ENABLED
@@ -33,10 +35,25 @@ struct HeapStats {
   static HeapStats get() noexcept;
 };
 
+// Ad hoc profiling counters: events recorded with ad_hoc_event() and the sum of their weights.
+struct AdHocStats {
+  std::uint64_t total_events = 0;
+  std::uint64_t total_units = 0;
+
+  // The current numbers; all zero unless an ad hoc profiler is running.
+  static AdHocStats get() noexcept;
+};
+
+// Records one ad hoc event of `weight` units at the caller's stack. Does nothing unless a
+// profiler built with `.ad_hoc()` is running.
+void ad_hoc_event(std::uint64_t weight) noexcept;
+
 // Settings of one profiling run. Unset fields take the environment's value, then the default.
 struct Options {
-  std::string file_name;       // output path; "" = $DHAT_OUT or "dhat-heap.json"
+  std::string file_name;       // output path; "" = $DHAT_OUT or dhat-heap.json (dhat-ad-hoc.json)
   std::size_t max_frames = 0;  // frames kept per program point; 0 = $DHAT_MAX_FRAMES or 12
+  bool testing = false;        // write the profile only when a dhat assertion fails; no summary
+  bool ad_hoc = false;         // record ad_hoc_event() calls instead of heap allocations
 };
 
 class Profiler {
@@ -77,6 +94,16 @@ class Profiler::Builder {
     options_.max_frames = frames;
     return *this;
   }
+  // Testing mode: dhat assertions may be used; the profile is written when one fails.
+  Builder& testing() {
+    options_.testing = true;
+    return *this;
+  }
+  // Ad hoc mode: records ad_hoc_event() calls (dhat-ad-hoc.json) instead of the heap.
+  Builder& ad_hoc() {
+    options_.ad_hoc = true;
+    return *this;
+  }
   Profiler build() const { return Profiler(options_); }
 
  private:
@@ -85,11 +112,158 @@ class Profiler::Builder {
 
 inline Profiler::Builder Profiler::builder() { return Builder(); }
 
+// What a scoped section measured. `blocks`/`bytes`: allocated inside the section (a realloc
+// counts as a block, as in DHAT's totals). `peak_live_bytes`: the section's own peak, the most
+// live bytes above the level at which it opened. `live_bytes_change`: live bytes at the end
+// minus at the start (negative when the section freed more than it allocated).
+struct SectionStats {
+  std::uint64_t blocks = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t peak_live_bytes = 0;
+  std::int64_t live_bytes_change = 0;
+};
+
+// Measures the allocations between its construction and destruction (or stop()), for the
+// current thread and for the whole process. Works inside a running heap profiler; without one it
+// runs a private, quiet profiler for its lifetime (no file is written). Thread numbers count
+// what this thread allocated and freed, whoever allocated the freed blocks.
+class Section {
+ public:
+  Section() noexcept;
+  ~Section();
+  Section(const Section&) = delete;
+  Section& operator=(const Section&) = delete;
+
+  // Ends the measurement early; later calls of process()/thread() return the frozen numbers.
+  void stop() noexcept;
+  SectionStats process() const noexcept;
+  SectionStats thread() const noexcept;
+  // False in a switched-off build, or if the section could not measure (another kind of run).
+  bool measuring() const noexcept { return measuring_; }
+
+ private:
+  SectionStats measure_process() const noexcept;
+  SectionStats measure_thread() const noexcept;
+
+  bool measuring_ = false;
+  bool stopped_ = false;
+  bool owns_private_run_ = false;
+  int watermark_ = -1;
+  HeapStats process_start_{};
+  std::uint64_t thread_blocks_ = 0, thread_bytes_ = 0;
+  std::int64_t thread_live_ = 0, thread_saved_peak_ = 0;
+  SectionStats process_end_{}, thread_end_{};
+};
+
+// "Warm up once, then N more iterations allocate at most this much": the check behind the
+// GoogleTest helpers in <dhat/gtest.hpp>, usable without GoogleTest.
+struct AllocationLimits {
+  std::uint64_t max_blocks = 0;
+  std::uint64_t max_bytes = UINT64_MAX;
+  int iterations = 100;
+};
+
+struct AllocationCheck {
+  bool ok = true;
+  std::uint64_t blocks = 0;  // allocated by the measured iterations (whole process)
+  std::uint64_t bytes = 0;
+  std::string report;  // on failure: the numbers and the allocating call sites, symbolized
+};
+
+namespace detail {
+// Type-erased body so that the library needs no template instantiation of user code.
+AllocationCheck check_allocations(void (*body)(void*), void* context, const AllocationLimits& limits);
+// "" while a profiler built with .testing() runs; otherwise why dhat assertions refuse to work.
+std::string testing_mode_refusal();
+// For the assertion macros: writes the profile of the running testing-mode profiler now (the run
+// goes on) and returns a sentence naming the file; refuses (returns "" and sets *refusal)
+// outside testing mode.
+std::string save_profile_for_failed_assertion(std::string* refusal);
+// Aborts with `refusal` unless a testing-mode profiler runs.
+void require_testing_mode(const char* expression, const char* file, int line);
+[[noreturn]] void fail_assertion(const char* expression, const std::string& values, const char* file, int line);
+template <typename T>
+std::string describe(const T& value) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return std::to_string(value);
+  } else {
+    return "?";
+  }
+}
+}  // namespace detail
+
+// Runs `body` once to warm up, then `limits.iterations` more times, and checks what those
+// iterations allocated against the limits.
+template <typename Body>
+AllocationCheck check_allocations(Body&& body, const AllocationLimits& limits = AllocationLimits{}) {
+  auto call = [](void* context) { (*static_cast<std::remove_reference_t<Body>*>(context))(); };
+  return detail::check_allocations(call, const_cast<void*>(static_cast<const void*>(&body)), limits);
+}
+
 #if !DHAT_ENABLED
 // Switched-off build: nothing is recorded, nothing is written, nothing is linked.
 inline Profiler::Profiler(const Options&) {}
 inline Profiler::~Profiler() {}
 inline HeapStats HeapStats::get() noexcept { return HeapStats{}; }
+inline AdHocStats AdHocStats::get() noexcept { return AdHocStats{}; }
+inline void ad_hoc_event(std::uint64_t) noexcept {}
+inline Section::Section() noexcept {}
+inline Section::~Section() {}
+inline void Section::stop() noexcept {}
+inline SectionStats Section::process() const noexcept { return SectionStats{}; }
+inline SectionStats Section::thread() const noexcept { return SectionStats{}; }
+namespace detail {
+inline AllocationCheck check_allocations(void (*body)(void*), void* context, const AllocationLimits& limits) {
+  for (int i = 0; i <= limits.iterations; ++i) {
+    body(context);
+  }
+  AllocationCheck check;
+  check.report = "dhat: allocation checks are unavailable: dhat-cpp is switched off (DHAT_ENABLE=OFF)";
+  return check;
+}
+inline std::string testing_mode_refusal() {
+  return "dhat: assertions are unavailable: dhat-cpp is switched off (DHAT_ENABLE=OFF)";
+}
+inline void require_testing_mode(const char*, const char*, int) {}
+inline std::string save_profile_for_failed_assertion(std::string* refusal) {
+  *refusal = "dhat: assertions are unavailable: dhat-cpp is switched off (DHAT_ENABLE=OFF)";
+  return "";
+}
+[[noreturn]] inline void fail_assertion(const char*, const std::string&, const char*, int) { std::abort(); }
+}  // namespace detail
 #endif
 
 }  // namespace dhat
+
+// Assertions on heap numbers, in the spirit of dhat-rs's dhat::assert!/assert_eq!/assert_ne!.
+// They need a profiler built with `.testing()`: on failure they first write the profile (so the
+// failing state can be opened in dh_view), then print the expression, both values and the file,
+// and abort. Outside testing mode they refuse with a clear message (and abort). In a switched-off
+// build they check nothing. For GoogleTest, <dhat/gtest.hpp> has non-aborting forms.
+#if DHAT_ENABLED
+#define DHAT_ASSERT(condition)                                            \
+  do {                                                                    \
+    ::dhat::detail::require_testing_mode(#condition, __FILE__, __LINE__); \
+    if (!(condition)) {                                                   \
+      ::dhat::detail::fail_assertion(#condition, "", __FILE__, __LINE__); \
+    }                                                                     \
+  } while (false)
+#define DHAT_DETAIL_ASSERT_OP(left, right, op)                                                                   \
+  do {                                                                                                           \
+    ::dhat::detail::require_testing_mode(#left " " #op " " #right, __FILE__, __LINE__);                          \
+    const auto& dhat_left_ = (left);                                                                             \
+    const auto& dhat_right_ = (right);                                                                           \
+    if (!(dhat_left_ op dhat_right_)) {                                                                          \
+      ::dhat::detail::fail_assertion(                                                                            \
+          #left " " #op " " #right,                                                                              \
+          "left: " + ::dhat::detail::describe(dhat_left_) + ", right: " + ::dhat::detail::describe(dhat_right_), \
+          __FILE__, __LINE__);                                                                                   \
+    }                                                                                                            \
+  } while (false)
+#define DHAT_ASSERT_EQ(left, right) DHAT_DETAIL_ASSERT_OP(left, right, ==)
+#define DHAT_ASSERT_NE(left, right) DHAT_DETAIL_ASSERT_OP(left, right, !=)
+#else
+#define DHAT_ASSERT(condition) static_cast<void>(sizeof(condition))
+#define DHAT_ASSERT_EQ(left, right) static_cast<void>(sizeof((left) == (right)))
+#define DHAT_ASSERT_NE(left, right) static_cast<void>(sizeof((left) != (right)))
+#endif

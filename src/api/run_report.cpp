@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iterator>
 
 #include "core/recorder.hpp"
+#include "core/reentrancy_guard.hpp"
 #include "report/backward_symbolizer.hpp"
 #include "report/dhat_json.hpp"
 #include "report/summary.hpp"
@@ -30,20 +32,50 @@ std::string command_line() {
   return raw;
 }
 
-std::vector<report::RawProgramPoint> copy_program_points() {
-  const core::HeapModel& model = core::frozen_model();
-  const core::StackTable& stacks = core::frozen_stacks();
+struct CopiedState {
+  core::GlobalCounters global;
   std::vector<report::RawProgramPoint> raw;
-  raw.reserve(model.pp_count());
+};
+
+// Runs under the recorder's lock: copy numbers and addresses, nothing more.
+void copy_state(const core::HeapModel& model, const core::StackTable& stacks, std::uint64_t now_us, void* context) {
+  auto* out = static_cast<CopiedState*>(context);
+  out->global = model.global();
+  out->global.tend_us = now_us;
+  out->raw.reserve(model.pp_count());
   for (core::PpId id = 0; id < model.pp_count(); ++id) {
-    const core::PpCounters& c = model.pp(id);
+    const core::PpCounters c = model.counters_at(id, now_us);
     report::RawProgramPoint point;
     point.totals = report::PpTotals{c.total_bytes, c.total_blocks, c.total_lifetime_us, c.max_bytes,  c.max_blocks,
                                     c.gmax_bytes,  c.gmax_blocks,  c.curr_bytes,        c.curr_blocks};
     point.return_addresses.assign(stacks.frames(id), stacks.frames(id) + stacks.depth(id));
-    raw.push_back(std::move(point));
+    out->raw.push_back(std::move(point));
   }
-  return raw;
+}
+
+std::string summary_of(const RunSettings& settings, const core::GlobalCounters& g) {
+  if (settings.ad_hoc) {
+    return report::format_ad_hoc_summary(g.total_bytes, g.total_blocks);
+  }
+  return report::format_summary(
+      report::SummaryNumbers{g.total_bytes, g.total_blocks, g.max_bytes, g.max_blocks, g.curr_bytes, g.curr_blocks});
+}
+
+WrittenProfile write_copied(const RunSettings& settings, const std::string& path, const CopiedState& state) {
+  WrittenProfile written;
+  written.copied = true;
+  report::BackwardSymbolizer symbolizer;
+  const report::ProgramPoints points = report::build_program_points(state.raw, symbolizer);
+  report::ProfileHeader header;
+  header.ad_hoc = settings.ad_hoc;
+  header.mode = settings.ad_hoc ? "cpp-ad-hoc" : "cpp-heap";
+  header.cmd = command_line();
+  header.pid = static_cast<long>(getpid());
+  header.tg_us = state.global.tgmax_us;
+  header.te_us = state.global.tend_us;
+  written.error = report::write_file_atomically(path, report::to_dhat_json(header, points));
+  written.summary = summary_of(settings, state.global);
+  return written;
 }
 
 }  // namespace
@@ -62,34 +94,48 @@ std::string find_stock_viewer() {
   return "";
 }
 
-void write_report_and_release(const RunSettings& settings) {
+WrittenProfile write_profile(const RunSettings& settings, const std::string& path) {
+  core::ReentrancyGuard not_recorded;  // the report's own allocations are not the program's
   try {
-    const core::GlobalCounters global = core::frozen_model().global();
-    const std::size_t dropped = core::dropped_events();
-    std::vector<report::RawProgramPoint> raw = copy_program_points();
+    CopiedState state;
+    if (!core::read_state(&copy_state, &state)) {
+      return WrittenProfile{};
+    }
+    return write_copied(settings, path, state);
+  } catch (const std::exception& error) {
+    WrittenProfile failed;
+    failed.copied = true;
+    failed.error = error.what();
+    return failed;
+  }
+}
+
+void write_report_and_release(const RunSettings& settings) {
+  core::ReentrancyGuard not_recorded;
+  if (settings.quiet_private || settings.testing) {
+    // Testing mode writes only when an assertion fails; private runs never write.
     core::release_recording();
-
-    report::BackwardSymbolizer symbolizer;
-    const report::ProgramPoints points = report::build_program_points(raw, symbolizer);
-    report::ProfileHeader header;
-    header.cmd = command_line();
-    header.pid = static_cast<long>(getpid());
-    header.tg_us = global.tgmax_us;
-    header.te_us = global.tend_us;
-    const std::string reason = report::write_file_atomically(settings.file_name, report::to_dhat_json(header, points));
-
-    std::string text =
-        report::format_summary(report::SummaryNumbers{global.total_bytes, global.total_blocks, global.max_bytes,
-                                                      global.max_blocks, global.curr_bytes, global.curr_blocks});
+    return;
+  }
+  try {
+    CopiedState state;
+    const bool copied = core::read_state(&copy_state, &state);
+    const std::size_t dropped = core::dropped_events();
+    core::release_recording();
+    if (!copied) {
+      return;
+    }
+    const WrittenProfile written = write_copied(settings, settings.file_name, state);
+    std::string text = written.summary;
     if (dropped != 0) {
       text += "dhat: warning: " + std::to_string(dropped) + " events were not recorded (out of memory)\n";
     }
-    if (reason.empty()) {
+    if (written.error.empty()) {
       const std::string viewer = find_stock_viewer();
       text += "dhat: The data has been saved to " + settings.file_name + ", and is viewable with " +
               (viewer.empty() ? std::string("Valgrind's dh_view.html") : viewer) + "\n";
     } else {
-      text += "dhat: error: could not write the profile to '" + settings.file_name + "': " + reason + "\n";
+      text += "dhat: error: could not write the profile to '" + settings.file_name + "': " + written.error + "\n";
     }
     std::fputs(text.c_str(), stderr);
   } catch (const std::exception& error) {

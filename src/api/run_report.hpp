@@ -1,14 +1,27 @@
-// The end of a run: turn the recorder's frozen state into dhat-heap.json and the summary.
+// Turning the recorder's state into a DHAT file and the stderr summary.
 //
-// Contract: call after core::stop_recording() returned true; releases the recorder (so a new
-// run may start) as soon as the numbers are copied out, then symbolizes, writes and prints.
-// Never throws; any failure is one `dhat:` line on stderr.
+// Contract: never throws; failures come back as text (or one `dhat:` line on stderr for the
+// final report). `write_profile` works on a running profile (a snapshot, t-end = now) and on a
+// stopped one; the recorder's lock is held only while the numbers are copied out, never while
+// symbolizing or writing.
 #pragma once
+
+#include <string>
 
 #include "api/settings.hpp"
 
 namespace dhat::api {
 
+struct WrittenProfile {
+  bool copied = false;  // false: nothing was running
+  std::string error;    // "" when the file was written
+  std::string summary;  // the dhat-rs-shaped summary lines
+};
+
+// Writes the current state of the run to `path`.
+WrittenProfile write_profile(const RunSettings& settings, const std::string& path);
+
+// The end of a run (after core::stop_recording()): writes, releases the recorder, prints.
 void write_report_and_release(const RunSettings& settings);
 
 // The viewer on this machine, for the summary line; "" if none was found.

@@ -30,13 +30,16 @@ bool parse_bounded_number(const char* text, std::size_t min, std::size_t max, st
 
 RunSettings resolve_settings(const Options& options) {
   RunSettings settings;
+  settings.testing = options.testing;
+  settings.ad_hoc = options.ad_hoc;
   settings.file_name = options.file_name;
   if (settings.file_name.empty()) {
+    const char* fallback = options.ad_hoc ? kDefaultAdHocFileName : kDefaultFileName;
     const char* from_env = std::getenv("DHAT_OUT");
     if (from_env != nullptr && *from_env == '\0') {
-      std::fprintf(stderr, "dhat: DHAT_OUT is empty; writing to %s\n", kDefaultFileName);
+      std::fprintf(stderr, "dhat: DHAT_OUT is empty; writing to %s\n", fallback);
     }
-    settings.file_name = from_env != nullptr && *from_env != '\0' ? from_env : kDefaultFileName;
+    settings.file_name = from_env != nullptr && *from_env != '\0' ? from_env : fallback;
   }
   settings.max_frames = options.max_frames;
   if (settings.max_frames == 0) {

@@ -12,11 +12,15 @@
 namespace dhat::api {
 
 inline constexpr const char* kDefaultFileName = "dhat-heap.json";
+inline constexpr const char* kDefaultAdHocFileName = "dhat-ad-hoc.json";
 inline constexpr std::size_t kDefaultMaxFrames = 12;  // Valgrind DHAT's depth
 
 struct RunSettings {
   std::string file_name;
   std::size_t max_frames = kDefaultMaxFrames;
+  bool testing = false;
+  bool ad_hoc = false;
+  bool quiet_private = false;  // a run started by a Section or check: never writes, never prints
 };
 
 // Reads DHAT_OUT and DHAT_MAX_FRAMES where `options` leaves a field unset.

@@ -82,16 +82,29 @@ void HeapModel::on_realloc(PpId id, std::uint64_t old_bytes, std::uint64_t new_b
   }
 }
 
+void HeapModel::on_ad_hoc_event(PpId id, std::uint64_t weight) noexcept {
+  PpCounters& pp = pps_[id];
+  pp.total_bytes += weight;
+  pp.total_blocks += 1;
+  global_.total_bytes += weight;
+  global_.total_blocks += 1;
+}
+
+PpCounters HeapModel::counters_at(PpId id, std::uint64_t now_us) const noexcept {
+  PpCounters pp = pps_[id];
+  if (pp.last_change_seq <= peak_seq_) {
+    pp.gmax_bytes = pp.curr_bytes;
+    pp.gmax_blocks = pp.curr_blocks;
+  }
+  pp.total_lifetime_us += pp.curr_blocks * now_us - pp.live_birth_sum_us;
+  pp.live_birth_sum_us = pp.curr_blocks * now_us;  // so that a second finish() adds nothing
+  return pp;
+}
+
 void HeapModel::finish(std::uint64_t now_us) noexcept {
   global_.tend_us = now_us;
   for (std::size_t i = 0; i < pps_.size(); ++i) {
-    PpCounters& pp = pps_[i];
-    if (pp.last_change_seq <= peak_seq_) {
-      pp.gmax_bytes = pp.curr_bytes;
-      pp.gmax_blocks = pp.curr_blocks;
-    }
-    pp.total_lifetime_us += pp.curr_blocks * now_us - pp.live_birth_sum_us;
-    pp.live_birth_sum_us = pp.curr_blocks * now_us;  // so that a second finish() adds nothing
+    pps_[i] = counters_at(static_cast<PpId>(i), now_us);
   }
 }
 

@@ -53,7 +53,14 @@ class HeapModel {
   // birth time (as Valgrind does), so the caller keeps the LiveBlock's birth_us.
   void on_realloc(PpId pp, std::uint64_t old_bytes, std::uint64_t new_bytes, std::uint64_t now_us) noexcept;
 
-  // Ends the run at `now_us`: fills gmax_* of every PP, adds live blocks' lifetimes up to t-end.
+  // An ad hoc event of `weight` units at `pp`: tb += weight, tbk += 1 (no live state).
+  void on_ad_hoc_event(PpId pp, std::uint64_t weight) noexcept;
+
+  // What `pp` would report if the run ended at `now_us` (gmax resolved, live blocks' lifetimes
+  // counted up to now), without changing anything: snapshots of a running profile use it.
+  PpCounters counters_at(PpId pp, std::uint64_t now_us) const noexcept;
+
+  // Ends the run at `now_us`: every PP becomes counters_at(pp, now_us); t-end is set.
   void finish(std::uint64_t now_us) noexcept;
 
   const GlobalCounters& global() const noexcept { return global_; }

@@ -16,16 +16,24 @@ std::atomic<int> g_phase{static_cast<int>(Phase::idle)};
 
 namespace {
 
+thread_local bool t_holds_lock __attribute__((tls_model("initial-exec"))) = false;
+thread_local ThreadHeapCounters t_counters __attribute__((tls_model("initial-exec")));
+
+constexpr int kWatermarkSlots = 32;
+
 // All state of one run. Static storage: it must exist before any constructor runs, because
 // allocations can arrive from anywhere (static initializers of other libraries included).
 struct RecorderState {
-  std::mutex lock;
+  std::mutex mutex;
   RecorderSettings settings;
   ProfileClock clock;
   StackTable stacks;
   LiveTable live;
   HeapModel model;
   std::size_t dropped = 0;
+  int open_watermarks = 0;
+  bool watermark_open[kWatermarkSlots] = {};
+  std::uint64_t watermark_max[kWatermarkSlots] = {};
 };
 
 RecorderState& state() {
@@ -35,21 +43,43 @@ RecorderState& state() {
   return *instance;
 }
 
+// The recorder's lock, marking the owning thread: a free made while this thread holds it (by a
+// state reader) must not try to take it again.
+class Hold {
+ public:
+  Hold() : state_(state()) {
+    state_.mutex.lock();
+    t_holds_lock = true;
+  }
+  ~Hold() {
+    t_holds_lock = false;
+    state_.mutex.unlock();
+  }
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  RecorderState* operator->() const { return &state_; }
+  RecorderState& operator*() const { return state_; }
+
+ private:
+  RecorderState& state_;
+};
+
 bool phase_is(Phase phase) { return g_phase.load(std::memory_order_relaxed) == static_cast<int>(phase); }
+void set_phase(Phase phase) { g_phase.store(static_cast<int>(phase), std::memory_order_release); }
 
 // fork() while another thread holds the lock would leave the child's copy locked forever.
 // Holding it across fork keeps the state consistent; the child then stops recording (its
 // profile would otherwise overwrite the parent's file) and runs its allocations through.
-void lock_before_fork() { state().lock.lock(); }
-void unlock_in_parent() { state().lock.unlock(); }
+void lock_before_fork() { state().mutex.lock(); }
+void unlock_in_parent() { state().mutex.unlock(); }
 void unlock_in_child() {
-  if (phase_is(Phase::recording)) {
-    g_phase.store(static_cast<int>(Phase::stopped), std::memory_order_relaxed);
+  if (phase_is(Phase::recording) || phase_is(Phase::ad_hoc)) {
+    set_phase(Phase::stopped);
   }
-  state().lock.unlock();
+  state().mutex.unlock();
 }
 
-// Capture plus interning of the caller's stack; kNoPp if memory ran out. Caller holds the lock.
+// Interns the captured stack; kNoPp if memory ran out. Caller holds the lock.
 PpId intern_stack(RecorderState& s, const RawStack& stack) {
   const PpId pp = s.stacks.intern(stack.frames, stack.depth, hash_stack(stack.frames, stack.depth));
   if (pp == kNoPp || !s.model.ensure_pp(pp)) {
@@ -58,30 +88,54 @@ PpId intern_stack(RecorderState& s, const RawStack& stack) {
   return pp;
 }
 
+// After the global live bytes grew: raise the open sections' high-water marks. Caller holds the lock.
+void raise_watermarks(RecorderState& s) {
+  if (s.open_watermarks == 0) {
+    return;
+  }
+  const std::uint64_t live = s.model.global().curr_bytes;
+  for (int i = 0; i < kWatermarkSlots; ++i) {
+    if (s.watermark_open[i] && live > s.watermark_max[i]) {
+      s.watermark_max[i] = live;
+    }
+  }
+}
+
+void count_for_this_thread(std::uint64_t new_blocks, std::uint64_t new_bytes, std::int64_t live_change) {
+  t_counters.blocks += new_blocks;
+  t_counters.bytes += new_bytes;
+  t_counters.live_bytes += live_change;
+  if (t_counters.live_bytes > t_counters.peak_live_bytes) {
+    t_counters.peak_live_bytes = t_counters.live_bytes;
+  }
+}
+
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes) {
   RawStack stack;
   capture_stack(stack, state().settings.max_frames);
-  RecorderState& s = state();
-  std::lock_guard<std::mutex> hold(s.lock);
-  if (!phase_is(Phase::recording)) {
-    return;
+  {
+    Hold s;
+    if (!phase_is(Phase::recording)) {
+      return;
+    }
+    const PpId pp = intern_stack(*s, stack);
+    const std::uint64_t now = s->clock.now_us();
+    if (pp == kNoPp || !s->live.insert(reinterpret_cast<std::uintptr_t>(block), LiveBlock{bytes, now, pp})) {
+      ++s->dropped;
+      return;
+    }
+    s->model.on_alloc(pp, bytes, now);
+    raise_watermarks(*s);
   }
-  const PpId pp = intern_stack(s, stack);
-  const std::uint64_t now = s.clock.now_us();
-  if (pp == kNoPp || !s.live.insert(reinterpret_cast<std::uintptr_t>(block), LiveBlock{bytes, now, pp})) {
-    ++s.dropped;
-    return;
-  }
-  s.model.on_alloc(pp, bytes, now);
+  count_for_this_thread(1, bytes, static_cast<std::int64_t>(bytes));
 }
 
 }  // namespace
 
 bool start_recording(const RecorderSettings& settings) noexcept {
   ReentrancyGuard guard;
-  RecorderState& s = state();
   static bool fork_handlers_installed = false;
-  std::lock_guard<std::mutex> hold(s.lock);
+  Hold s;
   if (!phase_is(Phase::idle)) {
     return false;
   }
@@ -89,16 +143,16 @@ bool start_recording(const RecorderSettings& settings) noexcept {
     pthread_atfork(&lock_before_fork, &unlock_in_parent, &unlock_in_child);
     fork_handlers_installed = true;
   }
-  s.settings = settings;
-  if (s.settings.max_frames > kMaxFramesLimit) {
-    s.settings.max_frames = kMaxFramesLimit;
+  s->settings = settings;
+  if (s->settings.max_frames > kMaxFramesLimit) {
+    s->settings.max_frames = kMaxFramesLimit;
   }
-  s.stacks.clear();
-  s.live.clear();
-  s.model.clear();
-  s.dropped = 0;
-  s.clock.start();
-  g_phase.store(static_cast<int>(Phase::recording), std::memory_order_release);
+  s->stacks.clear();
+  s->live.clear();
+  s->model.clear();
+  s->dropped = 0;
+  s->clock.start();
+  set_phase(settings.ad_hoc ? Phase::ad_hoc : Phase::recording);
   return true;
 }
 
@@ -111,109 +165,180 @@ DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes) noexcept {
 }
 
 void record_free(void* block) noexcept {
-  ReentrancyGuard guard;
-  if (!guard.entered() || block == nullptr) {
-    return;
-  }
-  RecorderState& s = state();
-  std::lock_guard<std::mutex> hold(s.lock);
-  if (!phase_is(Phase::recording)) {
+  // No reentrancy guard: a free by the profiler's own code (outside the lock) must still be
+  // seen, or a program block it releases would stay "live" in the table.
+  if (t_holds_lock || block == nullptr) {
     return;
   }
   LiveBlock freed{};
-  if (s.live.remove(reinterpret_cast<std::uintptr_t>(block), &freed)) {
-    s.model.on_free(freed.pp, freed.size, freed.birth_us, s.clock.now_us());
+  {
+    Hold s;
+    if (!phase_is(Phase::recording) || !s->live.remove(reinterpret_cast<std::uintptr_t>(block), &freed)) {
+      return;
+    }
+    s->model.on_free(freed.pp, freed.size, freed.birth_us, s->clock.now_us());
   }
+  count_for_this_thread(0, 0, -static_cast<std::int64_t>(freed.size));
 }
 
 ReallocTicket realloc_detach(void* old_block) noexcept {
   ReallocTicket ticket;
-  ReentrancyGuard guard;
-  if (!guard.entered() || old_block == nullptr) {
+  if (t_holds_lock || old_block == nullptr) {
     return ticket;
   }
-  RecorderState& s = state();
-  std::lock_guard<std::mutex> hold(s.lock);
+  Hold s;
   if (phase_is(Phase::recording)) {
-    ticket.known = s.live.remove(reinterpret_cast<std::uintptr_t>(old_block), &ticket.block);
+    ticket.known = s->live.remove(reinterpret_cast<std::uintptr_t>(old_block), &ticket.block);
   }
   return ticket;
 }
 
 DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block,
                                       std::size_t bytes) noexcept {
-  ReentrancyGuard guard;
-  if (!guard.entered()) {
-    return;
-  }
   if (!ticket.known) {
     // A block the profiler never saw (allocated before the run): DHAT counts the realloc as a
     // fresh allocation at this call site.
     if (new_block != nullptr) {
-      record_new_block(new_block, bytes);
+      record_alloc(new_block, bytes);
     }
     return;
   }
-  RecorderState& s = state();
-  std::lock_guard<std::mutex> hold(s.lock);
-  if (!phase_is(Phase::recording)) {
+  {
+    Hold s;
+    if (!phase_is(Phase::recording)) {
+      return;
+    }
+    if (new_block == nullptr) {
+      // realloc failed: the old block is untouched and still live.
+      s->live.insert(reinterpret_cast<std::uintptr_t>(old_block), ticket.block);
+      return;
+    }
+    LiveBlock moved = ticket.block;
+    moved.size = bytes;
+    if (!s->live.insert(reinterpret_cast<std::uintptr_t>(new_block), moved)) {
+      // The block can no longer be tracked: account it as freed so the totals stay consistent.
+      s->model.on_free(ticket.block.pp, ticket.block.size, ticket.block.birth_us, s->clock.now_us());
+      ++s->dropped;
+      return;
+    }
+    s->model.on_realloc(ticket.block.pp, ticket.block.size, bytes, s->clock.now_us());
+    raise_watermarks(*s);
+  }
+  count_for_this_thread(1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(ticket.block.size));
+}
+
+DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept {
+  ReentrancyGuard guard;
+  if (!guard.entered() || !phase_is(Phase::ad_hoc)) {
     return;
   }
-  if (new_block == nullptr) {
-    // realloc failed: the old block is untouched and still live.
-    s.live.insert(reinterpret_cast<std::uintptr_t>(old_block), ticket.block);
+  RawStack stack;
+  capture_stack(stack, state().settings.max_frames);
+  Hold s;
+  if (!phase_is(Phase::ad_hoc)) {
     return;
   }
-  LiveBlock moved = ticket.block;
-  moved.size = bytes;
-  if (!s.live.insert(reinterpret_cast<std::uintptr_t>(new_block), moved)) {
-    // The block can no longer be tracked: account it as freed so the totals stay consistent.
-    s.model.on_free(ticket.block.pp, ticket.block.size, ticket.block.birth_us, s.clock.now_us());
-    ++s.dropped;
+  const PpId pp = intern_stack(*s, stack);
+  if (pp == kNoPp) {
+    ++s->dropped;
     return;
   }
-  s.model.on_realloc(ticket.block.pp, ticket.block.size, bytes, s.clock.now_us());
+  s->model.on_ad_hoc_event(pp, weight);
 }
 
 GlobalCounters current_counters() noexcept {
-  ReentrancyGuard guard;
-  RecorderState& s = state();
-  std::lock_guard<std::mutex> hold(s.lock);
-  if (!phase_is(Phase::recording)) {
+  if (t_holds_lock) {
     return GlobalCounters{};
   }
-  GlobalCounters counters = s.model.global();
-  counters.tend_us = s.clock.now_us();
+  Hold s;
+  if (phase_is(Phase::idle) || phase_is(Phase::stopped)) {
+    return GlobalCounters{};
+  }
+  GlobalCounters counters = s->model.global();
+  counters.tend_us = s->clock.now_us();
   return counters;
+}
+
+bool is_ad_hoc_run() noexcept {
+  return phase_is(Phase::ad_hoc) || (phase_is(Phase::stopped) && state().settings.ad_hoc);
+}
+
+bool read_state(StateReader reader, void* context) noexcept {
+  if (t_holds_lock) {
+    return false;
+  }
+  ReentrancyGuard guard;
+  Hold s;
+  if (phase_is(Phase::idle)) {
+    return false;
+  }
+  const std::uint64_t now = phase_is(Phase::stopped) ? s->model.global().tend_us : s->clock.now_us();
+  reader(s->model, s->stacks, now, context);
+  return true;
 }
 
 bool stop_recording() noexcept {
   ReentrancyGuard guard;
-  RecorderState& s = state();
-  std::lock_guard<std::mutex> hold(s.lock);
-  if (!phase_is(Phase::recording)) {
+  Hold s;
+  if (!phase_is(Phase::recording) && !phase_is(Phase::ad_hoc)) {
     return false;
   }
-  g_phase.store(static_cast<int>(Phase::stopped), std::memory_order_relaxed);
-  s.model.finish(s.clock.now_us());
+  set_phase(Phase::stopped);
+  s->model.finish(s->clock.now_us());
   return true;
 }
 
-const HeapModel& frozen_model() noexcept { return state().model; }
-const StackTable& frozen_stacks() noexcept { return state().stacks; }
 std::size_t dropped_events() noexcept { return state().dropped; }
 
 void release_recording() noexcept {
   ReentrancyGuard guard;
-  RecorderState& s = state();
-  std::lock_guard<std::mutex> hold(s.lock);
+  Hold s;
   if (!phase_is(Phase::stopped)) {
     return;
   }
-  s.stacks.clear();
-  s.live.clear();
-  s.model.clear();
-  g_phase.store(static_cast<int>(Phase::idle), std::memory_order_relaxed);
+  s->stacks.clear();
+  s->live.clear();
+  s->model.clear();
+  set_phase(Phase::idle);
+}
+
+ThreadHeapCounters& this_thread_counters() noexcept { return t_counters; }
+
+int open_watermark(std::uint64_t* live_bytes_now) noexcept {
+  *live_bytes_now = 0;
+  if (t_holds_lock) {
+    return -1;
+  }
+  Hold s;
+  *live_bytes_now = s->model.global().curr_bytes;
+  for (int i = 0; i < kWatermarkSlots; ++i) {
+    if (!s->watermark_open[i]) {
+      s->watermark_open[i] = true;
+      s->watermark_max[i] = s->model.global().curr_bytes;
+      ++s->open_watermarks;
+      return i;
+    }
+  }
+  return -1;
+}
+
+std::uint64_t watermark_peak(int slot) noexcept {
+  if (slot < 0 || slot >= kWatermarkSlots || t_holds_lock) {
+    return 0;
+  }
+  Hold s;
+  return s->watermark_max[slot];
+}
+
+void close_watermark(int slot) noexcept {
+  if (slot < 0 || slot >= kWatermarkSlots || t_holds_lock) {
+    return;
+  }
+  Hold s;
+  if (s->watermark_open[slot]) {
+    s->watermark_open[slot] = false;
+    --s->open_watermarks;
+  }
 }
 
 }  // namespace dhat::core

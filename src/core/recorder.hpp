@@ -1,15 +1,15 @@
 // The recorder: the one place where the hooks' events meet the profile's state.
 //
 // Contract: every function is safe to call from any thread at any time, never allocates through
-// the hooks, and never throws. Events arriving while no run is recording (before start, during
-// and after stop) are ignored, so hooks may call in unconditionally after the cheap
+// the hooks, and never throws. Events arriving while no heap run is recording (before start,
+// during and after stop, during an ad hoc run) are ignored, so hooks may call in after the cheap
 // `is_recording()` check. A stack is captured before the lock is taken; the lock guards only
-// table updates. After `stop()` the model is frozen: the report reads it without the lock until
-// `release()`; a new run may start only after that.
+// table updates. After `stop_recording()` the state is frozen until `release_recording()`.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include "core/heap_model.hpp"
 #include "core/live_table.hpp"
@@ -17,19 +17,21 @@
 
 namespace dhat::core {
 
-enum class Phase : int { idle = 0, recording = 1, stopped = 2 };
+enum class Phase : int { idle = 0, recording = 1, stopped = 2, ad_hoc = 3 };
 
 extern std::atomic<int> g_phase;
 
+// True while a heap run records: the hooks' only check.
 inline bool is_recording() noexcept {
   return g_phase.load(std::memory_order_relaxed) == static_cast<int>(Phase::recording);
 }
 
 struct RecorderSettings {
   std::size_t max_frames = 12;
+  bool ad_hoc = false;  // record ad_hoc_event() calls instead of the heap
 };
 
-// Starts a run; false if one is recording or stopped but not yet released.
+// Starts a run; false if one is running or stopped but not yet released.
 bool start_recording(const RecorderSettings& settings) noexcept;
 
 void record_alloc(void* block, std::size_t bytes) noexcept;
@@ -45,17 +47,41 @@ struct ReallocTicket {
 ReallocTicket realloc_detach(void* old_block) noexcept;
 void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes) noexcept;
 
-// Current global counters (zero when nothing is recording).
+// One ad hoc event at the caller's stack (only during an ad hoc run).
+void record_ad_hoc_event(std::uint64_t weight) noexcept;
+
+// Current global counters (zero when nothing is running). Never allocates.
 GlobalCounters current_counters() noexcept;
+bool is_ad_hoc_run() noexcept;
+
+// Calls `reader` with the lock held and the state as it is now (or as frozen by stop), with
+// `now_us` the time to report as t-end. Allocations made by `reader` are not recorded. False
+// (and `reader` not called) when nothing runs.
+using StateReader = void (*)(const HeapModel& model, const StackTable& stacks, std::uint64_t now_us, void* context);
+bool read_state(StateReader reader, void* context) noexcept;
 
 // Ends recording: waits for events in flight, sets t-end and freezes the model. False if nothing
-// was recording.
+// was running.
 bool stop_recording() noexcept;
-const HeapModel& frozen_model() noexcept;
-const StackTable& frozen_stacks() noexcept;
-// Blocks the recorder could not record for lack of memory (reported once at the end).
+// Events the recorder could not record for lack of memory (reported once at the end).
 std::size_t dropped_events() noexcept;
 // Frees the frozen state and allows the next start.
 void release_recording() noexcept;
+
+// What this thread allocated and freed while a heap run recorded (for scoped sections).
+struct ThreadHeapCounters {
+  std::uint64_t blocks = 0;          // blocks allocated (realloc counts, as in the totals)
+  std::uint64_t bytes = 0;           // bytes allocated
+  std::int64_t live_bytes = 0;       // allocated minus freed by this thread (may go negative)
+  std::int64_t peak_live_bytes = 0;  // high-water mark of live_bytes; sections reset it
+};
+ThreadHeapCounters& this_thread_counters() noexcept;
+
+// Process-wide high-water marks of live bytes for scoped sections: open one, read its maximum of
+// the global live bytes since it opened (it reports the live bytes at opening through
+// `live_bytes_now`), close it. -1 when all slots are in use.
+int open_watermark(std::uint64_t* live_bytes_now) noexcept;
+std::uint64_t watermark_peak(int slot) noexcept;
+void close_watermark(int slot) noexcept;
 
 }  // namespace dhat::core

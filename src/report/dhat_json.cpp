@@ -15,18 +15,31 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
   doc["dhatFileVersion"] = 2;
   doc["mode"] = header.mode;
   doc["verb"] = "Allocated";
-  doc["bklt"] = true;
+  doc["bklt"] = !header.ad_hoc;
   doc["bkacc"] = false;
+  if (header.ad_hoc) {
+    doc["bu"] = "unit";
+    doc["bsu"] = "units";
+    doc["bksu"] = "events";
+  }
   doc["tu"] = "µs";
   doc["Mtu"] = "s";
-  doc["tuth"] = 10;  // "short-lived": 10 µs, as dhat-rs
+  if (!header.ad_hoc) {
+    doc["tuth"] = 10;  // "short-lived": 10 µs, as dhat-rs
+  }
   doc["cmd"] = header.cmd;
   doc["pid"] = header.pid;
-  doc["tg"] = header.tg_us;
+  if (!header.ad_hoc) {
+    doc["tg"] = header.tg_us;
+  }
   doc["te"] = header.te_us;
   nlohmann::ordered_json pps = nlohmann::ordered_json::array();
   for (const ProgramPoint& point : points.pps) {
     const PpTotals& t = point.totals;
+    if (header.ad_hoc) {
+      pps.push_back({{"tb", t.tb}, {"tbk", t.tbk}, {"fs", point.frame_ids}});
+      continue;
+    }
     pps.push_back({{"tb", t.tb},
                    {"tbk", t.tbk},
                    {"tl", t.tl},

@@ -1,8 +1,9 @@
 // The DHAT file (format version 2, shared/spec/dhat-format.md) and writing it safely.
 //
-// Contract: `to_dhat_json` produces every field the stock dh_view checks for a heap profile
-// (bklt true, bkacc false); `write_file_atomically` writes to a temporary file in the same
-// directory and renames it, so the target is never torn and an existing file survives failure.
+// Contract: `to_dhat_json` produces every field the stock dh_view checks, for a heap profile
+// (bklt true, bkacc false) and for an ad hoc one (bklt false; unit, units, events, as dhat-rs).
+// `write_file_atomically` writes to a temporary file in the same directory and renames it, so
+// the target is never torn and an existing file survives failure.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 namespace dhat::report {
 
 struct ProfileHeader {
+  bool ad_hoc = false;  // ad hoc profile: bklt false, units/events, no t-gmax
   std::string mode = "cpp-heap";
   std::string cmd;
   long pid = 0;

@@ -21,4 +21,8 @@ std::string format_summary(const SummaryNumbers& n) {
          "dhat: At t-end:  " + with_commas(n.end_bytes) + " bytes in " + with_commas(n.end_blocks) + " blocks\n";
 }
 
+std::string format_ad_hoc_summary(std::uint64_t units, std::uint64_t events) {
+  return "dhat: Total:     " + with_commas(units) + " units in " + with_commas(events) + " events\n";
+}
+
 }  // namespace dhat::report

@@ -18,5 +18,7 @@ struct SummaryNumbers {
 std::string with_commas(std::uint64_t value);
 
 std::string format_summary(const SummaryNumbers& numbers);
+// Ad hoc: "dhat: Total:     N units in M events".
+std::string format_ad_hoc_summary(std::uint64_t units, std::uint64_t events);
 
 }  // namespace dhat::report

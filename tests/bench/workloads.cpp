@@ -82,11 +82,11 @@ int main(int argc, char** argv) {
   const std::string workload = argv[1];
   dhat::Profiler profiler = dhat::Profiler::builder().file_name("bench-" + workload + ".json").build();
   if (workload == "new_delete") {
-    new_delete(smoke ? 10000 : 20000000);
+    new_delete(smoke ? 10000 : 40000000);
   } else if (workload == "new_delete_mt") {
-    new_delete_threads(smoke ? 10000 : 20000000, 4);
+    new_delete_threads(smoke ? 10000 : 40000000, 4);
   } else if (workload == "stl_churn") {
-    stl_churn(smoke ? 2 : 150);
+    stl_churn(smoke ? 2 : 500);
   } else if (workload == "json") {
     json_roundtrip(smoke ? 1000 : 100000);
   } else {

@@ -27,6 +27,26 @@ int main() {
       std::fputs("switched off: a Profiler claims to run\n", stderr);
       ++failures;
     }
+    // Issue 3's API compiles and reads as zeros / "unavailable".
+    dhat::Section section;
+    std::vector<int> more(100, 1);
+    section.stop();
+    if (section.measuring() || section.process().blocks != 0 || section.thread().bytes != 0) {
+      std::fputs("switched off: a Section measured something\n", stderr);
+      ++failures;
+    }
+    dhat::ad_hoc_event(5);
+    if (dhat::AdHocStats::get().total_events != 0) {
+      std::fputs("switched off: AdHocStats is not zero\n", stderr);
+      ++failures;
+    }
+    const dhat::AllocationCheck check = dhat::check_allocations([&] { more.push_back(1); });
+    if (check.report.find("switched off") == std::string::npos) {
+      std::fputs("switched off: check_allocations does not say it is unavailable\n", stderr);
+      ++failures;
+    }
+    DHAT_ASSERT_EQ(stats.total_blocks, 12345U);  // checks nothing when switched off
+    DHAT_ASSERT(false);
   }
   if (access("switched-off.json", F_OK) == 0) {
     std::fputs("switched off: a profile was written\n", stderr);

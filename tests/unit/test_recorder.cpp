@@ -35,8 +35,44 @@ TEST_F(RecorderTest, EventsOutsideARunAreIgnored) {
   ASSERT_TRUE(stop_recording());
   record_alloc(fake_block(2), 1000);  // after stop: ignored
   record_free(fake_block(1));
-  EXPECT_EQ(frozen_model().global().total_bytes, 100U);
-  EXPECT_EQ(frozen_model().global().curr_bytes, 100U);
+  GlobalCounters frozen;
+  ASSERT_TRUE(read_state(
+      [](const HeapModel& model, const StackTable&, std::uint64_t, void* out) {
+        *static_cast<GlobalCounters*>(out) = model.global();
+      },
+      &frozen));
+  EXPECT_EQ(frozen.total_bytes, 100U);
+  EXPECT_EQ(frozen.curr_bytes, 100U);
+}
+
+TEST_F(RecorderTest, AdHocRunRecordsEventsNotTheHeap) {
+  ASSERT_TRUE(stop_recording());
+  release_recording();
+  ASSERT_TRUE(start_recording(RecorderSettings{8, true}));
+  record_alloc(fake_block(1), 100);  // the heap is not recorded in an ad hoc run
+  record_ad_hoc_event(7);
+  record_ad_hoc_event(5);
+  const GlobalCounters c = current_counters();
+  EXPECT_EQ(c.total_blocks, 2U);
+  EXPECT_EQ(c.total_bytes, 12U);
+  EXPECT_EQ(c.curr_bytes, 0U);
+  EXPECT_TRUE(is_ad_hoc_run());
+}
+
+TEST_F(RecorderTest, WatermarksFollowTheLiveBytesOfTheProcess) {
+  record_alloc(fake_block(1), 100);
+  std::uint64_t live_at_open = 0;
+  const int slot = open_watermark(&live_at_open);
+  ASSERT_GE(slot, 0);
+  EXPECT_EQ(live_at_open, 100U);
+  record_alloc(fake_block(2), 50);   // live 150
+  record_free(fake_block(1));        // live 50
+  record_alloc(fake_block(3), 70);   // live 120
+  EXPECT_EQ(watermark_peak(slot), 150U);
+  close_watermark(slot);
+  record_alloc(fake_block(4), 1000);
+  EXPECT_EQ(watermark_peak(slot), 150U);  // closed: no longer raised
+  EXPECT_EQ(this_thread_counters().blocks >= 4, true);
 }
 
 TEST_F(RecorderTest, ReallocTicketsMoveTheBlock) {

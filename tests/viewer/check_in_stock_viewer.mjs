@@ -25,10 +25,14 @@ const data = JSON.parse(readFileSync(profilePath, 'utf8'));
 const sum = (key) => data.pps.reduce((total, pp) => total + pp[key], 0);
 // The viewer prints numbers with Intl.NumberFormat; the browser's locale is pinned to en-US.
 const format = (n) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }).format(n);
-const expectedTotal = `Total:     ${format(sum('tb'))} bytes (100%`;
-const expectedBlocks = `${format(sum('tbk'))} blocks (100%`;
-const expectedGmax = `At t-gmax: ${format(sum('gb'))} bytes (100%`;
-const expectedEnd = `At t-end:  ${format(sum('eb'))} bytes (100%`;
+// Heap profiles count bytes and blocks; ad hoc ones (bklt false) units and events, no t-gmax.
+const heap = data.bklt;
+const bytesWord = data.bsu || 'bytes';
+const blocksWord = data.bksu || 'blocks';
+const expectedTotal = `Total:     ${format(sum('tb'))} ${bytesWord} (100%`;
+const expectedBlocks = `${format(sum('tbk'))} ${blocksWord} (100%`;
+const expectedGmax = heap ? `At t-gmax: ${format(sum('gb'))} bytes (100%` : null;
+const expectedEnd = heap ? `At t-end:  ${format(sum('eb'))} bytes (100%` : null;
 
 const browser = await chromium.launch({
   executablePath: chromiumPath,
@@ -54,8 +58,10 @@ try {
 
   const options = await page.$$eval('select option', (all) => all.map((o) => ({ label: o.label, disabled: o.disabled })));
   const enabled = options.map((o, i) => ({ ...o, index: i })).filter((o) => !o.disabled);
-  const wanted = ['Total (bytes)', 'Total (blocks)', 'Total (blocks), tiny', 'Total (blocks), short-lived',
-                  'At t-gmax (bytes)', 'At t-end (bytes)'];
+  const wanted = heap
+    ? ['Total (bytes)', 'Total (blocks)', 'Total (blocks), tiny', 'Total (blocks), short-lived',
+       'At t-gmax (bytes)', 'At t-end (bytes)']
+    : [`Total (${bytesWord})`, `Total (${blocksWord})`, `Total (${blocksWord}), tiny`];
   for (const label of wanted) {
     if (!enabled.some((o) => o.label === label)) fail(`sort metric '${label}' is not enabled`);
   }
@@ -67,14 +73,15 @@ try {
     const text = await page.innerText('body');
     // The "tiny" and "short-lived" views print only the block count at the root.
     const full = !/tiny|short-lived/.test(option.label);
-    const expectations = full ? [expectedTotal, expectedBlocks, expectedGmax, expectedEnd] : [expectedBlocks];
+    const expectations = (full ? [expectedTotal, expectedBlocks, expectedGmax, expectedEnd] : [expectedBlocks])
+      .filter((text) => text !== null);
     for (const expected of expectations) {
       if (!text.includes(expected)) fail(`'${option.label}': root does not show '${expected}'`);
     }
     if (!text.includes('PP 1/')) fail(`'${option.label}': no program point tree`);
   }
   if (pageErrors.length) fail(`page errors: ${pageErrors.join('; ')}`);
-  console.log(`viewer: ok: ${enabled.length} sort metrics, root ${format(sum('tb'))} bytes in ${format(sum('tbk'))} blocks`);
+  console.log(`viewer: ok: ${enabled.length} sort metrics, root ${format(sum('tb'))} ${bytesWord} in ${format(sum('tbk'))} ${blocksWord}`);
 } catch (error) {
   console.error(`viewer: FAIL: ${error.message}`);
   exitCode = 1;

@@ -1,0 +1,93 @@
+#include "api/run_control.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "api/run_report.hpp"
+#include "core/recorder.hpp"
+#include "core/reentrancy_guard.hpp"
+
+namespace dhat::api {
+
+namespace {
+
+std::mutex& api_mutex() {
+  static std::mutex instance;
+  return instance;
+}
+
+// Heap-allocated and never freed: must outlive static destructors that may still finish a run.
+RunSettings& active_settings() {
+  static auto* settings = new RunSettings();
+  return *settings;
+}
+
+int g_private_users = 0;
+
+void finish_locked() {
+  if (core::stop_recording()) {
+    write_report_and_release(active_settings());
+  }
+}
+
+// exit() while a Profiler is alive skips its destructor (it lives on main's stack).
+void finish_at_exit() { finish_run(); }
+
+}  // namespace
+
+bool start_run(RunSettings settings) {
+  core::ReentrancyGuard not_recorded;  // the profiler's own set-up allocations
+  std::lock_guard<std::mutex> hold(api_mutex());
+  if (!core::start_recording(core::RecorderSettings{settings.max_frames, settings.ad_hoc})) {
+    return false;
+  }
+  active_settings() = std::move(settings);
+  static bool exit_hook_installed = false;
+  if (!exit_hook_installed) {
+    exit_hook_installed = std::atexit(&finish_at_exit) == 0;
+  }
+  return true;
+}
+
+void finish_run() {
+  core::ReentrancyGuard not_recorded;
+  std::lock_guard<std::mutex> hold(api_mutex());
+  finish_locked();
+}
+
+bool acquire_private_run() {
+  core::ReentrancyGuard not_recorded;
+  std::lock_guard<std::mutex> hold(api_mutex());
+  if (g_private_users > 0) {
+    ++g_private_users;
+    return true;
+  }
+  RunSettings settings;
+  settings.quiet_private = true;
+  if (!core::start_recording(core::RecorderSettings{settings.max_frames, false})) {
+    return false;
+  }
+  active_settings() = settings;
+  g_private_users = 1;
+  return true;
+}
+
+void release_private_run() {
+  core::ReentrancyGuard not_recorded;
+  std::lock_guard<std::mutex> hold(api_mutex());
+  if (g_private_users > 0 && --g_private_users == 0) {
+    finish_locked();
+  }
+}
+
+bool running_settings(RunSettings* out) {
+  core::ReentrancyGuard not_recorded;
+  std::lock_guard<std::mutex> hold(api_mutex());
+  if (!core::is_recording() && !core::is_ad_hoc_run()) {
+    return false;
+  }
+  *out = active_settings();
+  return true;
+}
+
+}  // namespace dhat::api

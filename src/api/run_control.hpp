@@ -1,0 +1,27 @@
+// Starting and finishing runs for the public API: the user's Profiler, and the private quiet
+// runs that Sections and allocation checks start when no profiler is running.
+//
+// Contract: thread-safe (one mutex, never taken by the hooks); finishing holds it while the
+// report is written, so exit() from another thread waits for a complete file.
+#pragma once
+
+#include <string>
+
+#include "api/settings.hpp"
+
+namespace dhat::api {
+
+// Starts a run with `settings`; false (and nothing changed) if one is running.
+bool start_run(RunSettings settings);
+// Stops the running run and writes its report (as its settings say). No-op when none runs.
+void finish_run();
+
+// Starts a quiet private heap run if nothing is running; true if it did (then the caller must
+// call release_private_run()). Nested private users share one run.
+bool acquire_private_run();
+void release_private_run();
+
+// A copy of the running run's settings; false when none runs.
+bool running_settings(RunSettings* out);
+
+}  // namespace dhat::api
