@@ -38,7 +38,8 @@ void finish_at_exit() { finish_run(); }
 bool start_run(RunSettings settings) {
   core::ReentrancyGuard not_recorded;  // the profiler's own set-up allocations
   std::lock_guard<std::mutex> hold(api_mutex());
-  if (!core::start_recording(core::RecorderSettings{settings.max_frames, settings.ad_hoc})) {
+  const core::Unwinder unwinder = settings.libgcc_unwinder ? core::Unwinder::libgcc : core::Unwinder::cfi_cache;
+  if (!core::start_recording(core::RecorderSettings{settings.max_frames, settings.ad_hoc, unwinder})) {
     return false;
   }
   active_settings() = std::move(settings);

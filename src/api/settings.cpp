@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/stack_capture.hpp"
 
@@ -58,6 +59,13 @@ RunSettings resolve_settings(const Options& options) {
     std::fprintf(stderr, "dhat: trim_backtraces(%zu) is above the limit; using %zu\n", settings.max_frames,
                  core::kMaxFramesLimit);
     settings.max_frames = core::kMaxFramesLimit;
+  }
+  if (const char* unwinder = std::getenv("DHAT_UNWINDER"); unwinder != nullptr) {
+    if (std::strcmp(unwinder, "libgcc") == 0) {
+      settings.libgcc_unwinder = true;
+    } else if (std::strcmp(unwinder, "cfi") != 0) {
+      std::fprintf(stderr, "dhat: ignoring DHAT_UNWINDER='%s': expected cfi or libgcc; using cfi\n", unwinder);
+    }
   }
   return settings;
 }

@@ -20,7 +20,8 @@ struct RunSettings {
   std::size_t max_frames = kDefaultMaxFrames;
   bool testing = false;
   bool ad_hoc = false;
-  bool quiet_private = false;  // a run started by a Section or check: never writes, never prints
+  bool quiet_private = false;    // a run started by a Section or check: never writes, never prints
+  bool libgcc_unwinder = false;  // DHAT_UNWINDER=libgcc: the slow reference unwinder
 };
 
 // Reads DHAT_OUT and DHAT_MAX_FRAMES where `options` leaves a field unset.

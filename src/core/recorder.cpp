@@ -151,6 +151,7 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   s->live.clear();
   s->model.clear();
   s->dropped = 0;
+  set_unwinder(settings.unwinder);
   s->clock.start();
   set_phase(settings.ad_hoc ? Phase::ad_hoc : Phase::recording);
   return true;

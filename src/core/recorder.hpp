@@ -13,6 +13,7 @@
 
 #include "core/heap_model.hpp"
 #include "core/live_table.hpp"
+#include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
 
 namespace dhat::core {
@@ -29,6 +30,7 @@ inline bool is_recording() noexcept {
 struct RecorderSettings {
   std::size_t max_frames = 12;
   bool ad_hoc = false;  // record ad_hoc_event() calls instead of the heap
+  Unwinder unwinder = Unwinder::cfi_cache;
 };
 
 // Starts a run; false if one is running or stopped but not yet released.

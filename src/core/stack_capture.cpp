@@ -1,9 +1,13 @@
-// Stack capture with libgcc's DWARF unwinder (_Unwind_Backtrace): correct for every frame,
-// whatever its compile flags. Its cost (~100 ns a frame here) is what issue 4 attacks; this file
-// is the one place an unwinder lives, so another can replace it without touching the callers.
+// Stack capture: the cached-CFI walker first (cfi_unwinder.hpp), and libgcc's DWARF unwinder
+// (_Unwind_Backtrace, ~100 ns a frame here) for the stacks it does not model. Both read the same
+// .eh_frame rules, so both give the same addresses; tests/unit compares them.
 #include "core/stack_capture.hpp"
 
 #include <unwind.h>
+
+#include <atomic>
+
+#include "core/cfi_unwinder.hpp"
 
 namespace {
 
@@ -44,13 +48,30 @@ _Unwind_Reason_Code on_frame(struct _Unwind_Context* context, void* arg) {
 
 namespace dhat::core {
 
-DHAT_CAPTURE_PATH void capture_stack(RawStack& out, std::size_t max_frames) noexcept {
+std::atomic<int> g_unwinder{static_cast<int>(Unwinder::cfi_cache)};
+
+void set_unwinder(Unwinder unwinder) noexcept {
+  g_unwinder.store(static_cast<int>(unwinder), std::memory_order_relaxed);
+}
+
+DHAT_CAPTURE_PATH void capture_stack_with(RawStack& out, std::size_t max_frames, Unwinder unwinder) noexcept {
   out.depth = 0;
   if (max_frames == 0) {
     return;
   }
-  UnwindState state{&out, max_frames > kMaxFramesLimit ? kMaxFramesLimit : max_frames, true};
+  if (max_frames > kMaxFramesLimit) {
+    max_frames = kMaxFramesLimit;
+  }
+  if (unwinder == Unwinder::cfi_cache && cfi_capture(out, max_frames, &inside_profiler)) {
+    return;
+  }
+  out.depth = 0;
+  UnwindState state{&out, max_frames, true};
   _Unwind_Backtrace(&on_frame, &state);
+}
+
+DHAT_CAPTURE_PATH void capture_stack(RawStack& out, std::size_t max_frames) noexcept {
+  capture_stack_with(out, max_frames, static_cast<Unwinder>(g_unwinder.load(std::memory_order_relaxed)));
 }
 
 std::uint64_t hash_stack(const std::uintptr_t* frames, std::uint32_t depth) noexcept {

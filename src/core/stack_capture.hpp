@@ -23,8 +23,16 @@ struct RawStack {
   std::uint32_t depth = 0;
 };
 
+enum class Unwinder : int {
+  cfi_cache = 0,  // the default: cached DWARF CFI rules (cfi_unwinder.hpp), libgcc as fallback
+  libgcc = 1,     // _Unwind_Backtrace for every frame (DHAT_UNWINDER=libgcc): slow, the reference
+};
+void set_unwinder(Unwinder unwinder) noexcept;
+
 // Fills `out` with at most `max_frames` return addresses, innermost first.
 void capture_stack(RawStack& out, std::size_t max_frames) noexcept;
+// The same with a chosen unwinder (tests compare them).
+void capture_stack_with(RawStack& out, std::size_t max_frames, Unwinder unwinder) noexcept;
 
 // Hash of a stack's addresses (also used by the stack table).
 std::uint64_t hash_stack(const std::uintptr_t* frames, std::uint32_t depth) noexcept;

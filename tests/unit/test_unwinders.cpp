@@ -1,0 +1,120 @@
+// The cached-CFI unwinder must give exactly the addresses libgcc's _Unwind_Backtrace gives, on
+// stacks through optimized and unoptimized code, recursion, alloca (rbp-based frames), and
+// callbacks from glibc (qsort) and libstdc++ (std::sort).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <alloca.h>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/cfi_unwinder.hpp"
+#include "core/stack_capture.hpp"
+
+using namespace dhat::core;
+
+namespace {
+
+std::vector<std::uintptr_t> frames_of(const RawStack& stack) {
+  return std::vector<std::uintptr_t>(stack.frames, stack.frames + stack.depth);
+}
+
+// Both unwinders from the same point, compared frame by frame.
+struct Comparison {
+  RawStack cfi, libgcc;
+  bool cfi_walked = false;  // the CFI walker handled the whole stack itself (no fallback)
+};
+Comparison* g_comparison = nullptr;
+
+bool never_trim(std::uintptr_t) { return false; }
+
+__attribute__((noinline)) void capture_both() {
+  g_comparison->cfi_walked = cfi_capture(g_comparison->cfi, kMaxFramesLimit, &never_trim);
+  capture_stack_with(g_comparison->libgcc, kMaxFramesLimit, Unwinder::libgcc);
+  // The two calls return to different addresses here; make frame 0 comparable.
+  g_comparison->cfi.frames[0] = g_comparison->libgcc.frames[0] = 0;
+}
+
+__attribute__((noinline)) int recurse(int depth) {
+  if (depth == 0) {
+    capture_both();
+    return 1;
+  }
+  return recurse(depth - 1) + 1;  // not a tail call: every level keeps a frame
+}
+
+__attribute__((noinline)) int with_alloca(std::size_t bytes) {
+  char* buffer = static_cast<char*>(alloca(bytes));
+  std::memset(buffer, 1, bytes);
+  asm volatile("" : : "r"(buffer) : "memory");
+  return recurse(3) + buffer[bytes / 2];
+}
+
+int compare_capturing(const void* a, const void* b) {
+  static bool captured = false;
+  if (!captured) {
+    captured = true;
+    capture_both();
+  }
+  return *static_cast<const int*>(a) - *static_cast<const int*>(b);
+}
+
+void expect_same_frames(const Comparison& c) {
+  ASSERT_GE(c.libgcc.depth, 3U);
+  EXPECT_TRUE(c.cfi_walked) << "the CFI walker fell back to libgcc";
+  EXPECT_EQ(frames_of(c.cfi), frames_of(c.libgcc));
+}
+
+TEST(Unwinders, SameFramesThroughRecursion) {
+  for (int depth : {0, 1, 5, 40, 100}) {
+    Comparison c;
+    g_comparison = &c;
+    recurse(depth);
+    SCOPED_TRACE(depth);
+    expect_same_frames(c);
+  }
+}
+
+TEST(Unwinders, SameFramesThroughAllocaFrames) {
+  Comparison c;
+  g_comparison = &c;
+  with_alloca(1000);
+  expect_same_frames(c);
+}
+
+TEST(Unwinders, SameFramesThroughGlibcAndLibstdcxxCallbacks) {
+  std::vector<int> numbers = {5, 3, 9, 1, 7, 2};
+  Comparison from_qsort;
+  g_comparison = &from_qsort;
+  std::qsort(numbers.data(), numbers.size(), sizeof(int), &compare_capturing);
+  expect_same_frames(from_qsort);
+
+  Comparison from_sort;
+  g_comparison = &from_sort;
+  bool captured = false;
+  std::vector<int> more(100);
+  for (int i = 0; i < 100; ++i) {
+    more[static_cast<std::size_t>(i)] = (i * 37) % 101;
+  }
+  std::sort(more.begin(), more.end(), [&](int a, int b) {
+    if (!captured) {
+      captured = true;
+      capture_both();
+    }
+    return a < b;
+  });
+  expect_same_frames(from_sort);
+}
+
+TEST(Unwinders, RulesOfKnownShapes) {
+  // recurse() keeps its return address at CFA - 8 with an rsp-based CFA (or rbp at -O0).
+  const UnwindRule rule = explain_rule(reinterpret_cast<std::uintptr_t>(&recurse) + 1);
+  EXPECT_TRUE(rule.valid);
+  EXPECT_FALSE(rule.outermost);
+  EXPECT_GE(rule.cfa_offset, 8);
+  // No code at all: no rule.
+  EXPECT_FALSE(explain_rule(16).valid);
+}
+
+}  // namespace
