@@ -92,6 +92,11 @@ inline ::testing::AssertionResult holds(const char* text, bool value) {
 #define DHAT_EXPECT_EQ(left, right) EXPECT_PRED_FORMAT2(::dhat::testing::detail::eq, left, right)
 #define DHAT_EXPECT_NE(left, right) EXPECT_PRED_FORMAT2(::dhat::testing::detail::ne, left, right)
 #define DHAT_EXPECT_TRUE(condition) EXPECT_PRED_FORMAT1(::dhat::testing::detail::holds, condition)
+// Fatal forms (return from the test on failure). DHAT_ASSERT_EQ itself is the core's aborting
+// assertion, usable without GoogleTest; these are its GoogleTest counterparts.
+#define DHAT_GTEST_ASSERT_EQ(left, right) ASSERT_PRED_FORMAT2(::dhat::testing::detail::eq, left, right)
+#define DHAT_GTEST_ASSERT_NE(left, right) ASSERT_PRED_FORMAT2(::dhat::testing::detail::ne, left, right)
+#define DHAT_GTEST_ASSERT_TRUE(condition) ASSERT_PRED_FORMAT1(::dhat::testing::detail::holds, condition)
 
 // The block runs once to warm up, then 100 more times, and must not allocate.
 #define DHAT_EXPECT_NO_ALLOCATIONS(...) EXPECT_TRUE(::dhat::testing::allocates_nothing([&] { __VA_ARGS__; }))

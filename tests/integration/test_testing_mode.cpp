@@ -75,6 +75,14 @@ TEST(TestingMode, FailedExpectationWritesTheProfileAndNamesIt) {
   EXPECT_EQ(site.eb, 64U);
 }
 
+TEST(TestingMode, FatalGtestFormStopsTheTestAfterSavingTheProfile) {
+  std::remove("failed-fatal.json");
+  dhat::Profiler profiler = dhat::Profiler::builder().testing().file_name("failed-fatal.json").build();
+  EXPECT_FATAL_FAILURE(DHAT_GTEST_ASSERT_TRUE(dhat::HeapStats::get().total_blocks > 1000000),
+                       "the profile has been saved to failed-fatal.json");
+  EXPECT_EQ(access("failed-fatal.json", F_OK), 0);
+}
+
 TEST(TestingMode, GtestFormsRefuseOutsideTestingMode) {
   const auto without_profiler = failures_of([] { DHAT_EXPECT_EQ(1, 1); });
   ASSERT_EQ(without_profiler.size(), 1U);
