@@ -7,6 +7,11 @@ install(TARGETS dhat EXPORT dhatTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
+if(TARGET dhat_preload)
+  install(TARGETS dhat_preload LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(PROGRAMS ${PROJECT_SOURCE_DIR}/src/preload/dhat-run DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
 set(DHAT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/dhat)
 install(EXPORT dhatTargets NAMESPACE dhat:: DESTINATION ${DHAT_CMAKE_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/dhatConfig.cmake.in

@@ -125,17 +125,18 @@ void write_report_and_release(const RunSettings& settings) {
     if (!copied) {
       return;
     }
-    const WrittenProfile written = write_copied(settings, settings.file_name, state);
+    const std::string path = expand_file_pattern(settings.file_name, static_cast<long>(getpid()));
+    const WrittenProfile written = write_copied(settings, path, state);
     std::string text = written.summary;
     if (dropped != 0) {
       text += "dhat: warning: " + std::to_string(dropped) + " events were not recorded (out of memory)\n";
     }
     if (written.error.empty()) {
       const std::string viewer = find_stock_viewer();
-      text += "dhat: The data has been saved to " + settings.file_name + ", and is viewable with " +
+      text += "dhat: The data has been saved to " + path + ", and is viewable with " +
               (viewer.empty() ? std::string("Valgrind's dh_view.html") : viewer) + "\n";
     } else {
-      text += "dhat: error: could not write the profile to '" + settings.file_name + "': " + written.error + "\n";
+      text += "dhat: error: could not write the profile to '" + path + "': " + written.error + "\n";
     }
     std::fputs(text.c_str(), stderr);
   } catch (const std::exception& error) {

@@ -29,6 +29,19 @@ bool parse_bounded_number(const char* text, std::size_t min, std::size_t max, st
   return true;
 }
 
+std::string expand_file_pattern(const std::string& pattern, long pid) {
+  std::string path;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '%' && i + 1 < pattern.size() && (pattern[i + 1] == 'p' || pattern[i + 1] == '%')) {
+      path += pattern[i + 1] == 'p' ? std::to_string(pid) : "%";
+      ++i;
+    } else {
+      path += pattern[i];
+    }
+  }
+  return path;
+}
+
 RunSettings resolve_settings(const Options& options) {
   RunSettings settings;
   settings.testing = options.testing;

@@ -13,6 +13,7 @@ namespace dhat::api {
 
 inline constexpr const char* kDefaultFileName = "dhat-heap.json";
 inline constexpr const char* kDefaultAdHocFileName = "dhat-ad-hoc.json";
+inline constexpr const char* kDefaultPreloadFileName = "dhat-heap.%p.json";
 inline constexpr std::size_t kDefaultMaxFrames = 12;  // Valgrind DHAT's depth
 
 struct RunSettings {
@@ -26,6 +27,9 @@ struct RunSettings {
 
 // Reads DHAT_OUT and DHAT_MAX_FRAMES where `options` leaves a field unset.
 RunSettings resolve_settings(const Options& options);
+
+// The output path with every %p replaced by the process id (and %% by %).
+std::string expand_file_pattern(const std::string& pattern, long pid);
 
 // Parses a whole decimal number in [min, max]; false for anything else (sign, junk, overflow).
 bool parse_bounded_number(const char* text, std::size_t min, std::size_t max, std::size_t* out);

@@ -1,5 +1,7 @@
 // Testing support: the assertion helpers behind DHAT_ASSERT* and <dhat/gtest.hpp>, and the
 // "warm up, then N iterations allocate at most this much" check with the allocating sites named.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -107,11 +109,12 @@ std::string save_profile_for_failed_assertion(std::string* refusal) {
     *refusal = kNeedsTestingMode;
     return "";
   }
-  const api::WrittenProfile written = api::write_profile(settings, settings.file_name);
+  const std::string path = api::expand_file_pattern(settings.file_name, static_cast<long>(getpid()));
+  const api::WrittenProfile written = api::write_profile(settings, path);
   if (!written.error.empty()) {
-    return "the profile could not be written to '" + settings.file_name + "': " + written.error;
+    return "the profile could not be written to '" + path + "': " + written.error;
   }
-  return "the profile has been saved to " + settings.file_name;
+  return "the profile has been saved to " + path;
 }
 
 void fail_assertion(const char* expression, const std::string& values, const char* file, int line) {

@@ -7,10 +7,12 @@ namespace dhat::report {
 
 namespace {
 
-// Functions below the user's code on a thread's stack; nothing under them is interesting.
+// Functions below the user's code (under a thread's entry, or under main when main itself has no
+// symbol, as in a stripped program); nothing under them is interesting.
 bool is_thread_root(const std::string& function) {
   return function == "start_thread" || function == "clone" || function == "clone3" || function == "__clone3" ||
-         function == "__GI___clone3";
+         function == "__GI___clone3" || function == "__libc_start_call_main" || function == "__libc_start_main" ||
+         function == "__libc_start_main_impl" || function == "_start";
 }
 
 void add_totals(PpTotals& into, const PpTotals& more) {

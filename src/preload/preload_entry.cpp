@@ -1,0 +1,23 @@
+// The preload library's entry: LD_PRELOAD=libdhat-preload.so (or `dhat-run`) profiles an
+// unmodified, dynamically linked program from load to exit. The hooks are the linked mode's own
+// (this library exports malloc and operator new, which take precedence over glibc's and
+// libstdc++'s because it is loaded first); a load-time constructor starts the run and the atexit
+// handler that start_run installs writes the profile after the program's own exit handlers.
+#include <cstdlib>
+
+#include "api/run_control.hpp"
+#include "api/settings.hpp"
+
+namespace {
+
+// Priority 101: before the program's and other libraries' ordinary constructors, so their
+// allocations (made "before main") are recorded too.
+__attribute__((constructor(101))) void start_profiling_at_load() {
+  dhat::Options options;
+  if (std::getenv("DHAT_OUT") == nullptr) {
+    options.file_name = dhat::api::kDefaultPreloadFileName;  // one file per process: fork/exec safe
+  }
+  dhat::api::start_run(dhat::api::resolve_settings(options));
+}
+
+}  // namespace

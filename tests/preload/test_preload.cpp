@@ -1,0 +1,126 @@
+// Unmodified programs from Debian packages, profiled with dhat-run (the preload library), against
+// `valgrind --tool=dhat` on the same command. Recording starts in a load-time constructor, so the
+// totals and the t-gmax numbers agree exactly for sqlite3 and python3; perl makes a few
+// allocations before that constructor runs. Valgrind frees glibc's internal buffers at exit
+// (__libc_freeres), so t-end is not compared.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <dirent.h>
+#include <string>
+#include <vector>
+
+#include "profile_reader.hpp"
+
+using dhat_test::Profile;
+
+namespace {
+
+int run(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct Totals {
+  std::uint64_t tb = 0, tbk = 0, gb = 0, gbk = 0;
+};
+
+Totals totals_of(const Profile& profile) {
+  Totals t;
+  for (const auto& pp : profile.doc["pps"]) {
+    t.tb += pp["tb"].get<std::uint64_t>();
+    t.tbk += pp["tbk"].get<std::uint64_t>();
+    t.gb += pp["gb"].get<std::uint64_t>();
+    t.gbk += pp["gbk"].get<std::uint64_t>();
+  }
+  return t;
+}
+
+std::vector<std::string> files_starting_with(const std::string& prefix) {
+  std::vector<std::string> found;
+  if (DIR* dir = opendir(".")) {
+    while (dirent* entry = readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name.rfind(prefix, 0) == 0) {
+        found.push_back(name);
+      }
+    }
+    closedir(dir);
+  }
+  return found;
+}
+
+// Runs `command` under dhat-run and under Valgrind; returns both profiles' totals.
+std::pair<Totals, Totals> profile_both(const std::string& name, const std::string& command) {
+  EXPECT_EQ(run("rm -f " + name + ".*.json"), 0);
+  EXPECT_EQ(run(std::string(DHAT_RUN) + " -o " + name + ".%p.json -- " + command + " >/dev/null 2>" + name +
+                ".stderr"),
+            0);
+  const auto files = files_starting_with(name + ".");
+  std::vector<std::string> json;
+  for (const auto& f : files) {
+    if (f.size() > 5 && f.substr(f.size() - 5) == ".json") {
+      json.push_back(f);
+    }
+  }
+  EXPECT_EQ(json.size(), 1U) << "one process, one profile";
+  EXPECT_EQ(run("valgrind --tool=dhat --dhat-out-file=" + name + "-valgrind.out " + command +
+                " >/dev/null 2>/dev/null"),
+            0);
+  if (json.empty()) {
+    return {};
+  }
+  const Profile ours = Profile::load(json[0]);
+  EXPECT_EQ(ours.doc["dhatFileVersion"], 2);
+  return {totals_of(ours), totals_of(Profile::load(name + "-valgrind.out"))};
+}
+
+TEST(Preload, Sqlite3AgreesWithValgrindExactly) {
+  const auto [ours, valgrind] = profile_both(
+      "sqlite3", "sqlite3 :memory: \"create table t(x text); insert into t values('a'),('b'); select count(*) from t;\"");
+  EXPECT_GT(ours.tbk, 100U);
+  EXPECT_EQ(ours.tb, valgrind.tb);
+  EXPECT_EQ(ours.tbk, valgrind.tbk);
+  EXPECT_EQ(ours.gb, valgrind.gb);
+  EXPECT_EQ(ours.gbk, valgrind.gbk);
+}
+
+TEST(Preload, Python3AgreesWithValgrindExactly) {
+  const auto [ours, valgrind] =
+      profile_both("python3", "/usr/bin/python3 -c 'd = {i: str(i) * 10 for i in range(20000)}; print(len(d))'");
+  EXPECT_GT(ours.tbk, 1000U);
+  EXPECT_EQ(ours.tb, valgrind.tb);
+  EXPECT_EQ(ours.tbk, valgrind.tbk);
+  EXPECT_EQ(ours.gb, valgrind.gb);
+  EXPECT_EQ(ours.gbk, valgrind.gbk);
+}
+
+TEST(Preload, PerlAgreesWithValgrindButForItsEarliestAllocations) {
+  const auto [ours, valgrind] =
+      profile_both("perl", "perl -e 'my %h; $h{$_} = \"x\" x $_ for 1..1000; print scalar(keys %h)'");
+  EXPECT_GT(ours.tbk, 1000U);
+  EXPECT_LE(ours.tbk, valgrind.tbk);
+  EXPECT_LE(valgrind.tbk - ours.tbk, 50U);  // made before the preload constructor ran
+  EXPECT_LE(ours.tb, valgrind.tb);
+  EXPECT_LE((valgrind.tb - ours.tb) * 100, valgrind.tb);  // under 1% (it grows with the environment's size)
+}
+
+TEST(Preload, EveryExecedProcessGetsItsOwnFileAndTheExitStatusIsKept) {
+  ASSERT_EQ(run("rm -f chain.*.json"), 0);
+  // perl forks and execs sqlite3: two processes, two profiles (the forked child stops recording,
+  // the exec'd image starts afresh); perl's own exit status comes back.
+  const int status = run(std::string(DHAT_RUN) +
+                         " -o chain.%p.json -- perl -e 'system(\"sqlite3\", \":memory:\", \"select 1\"); exit 3'"
+                         " >/dev/null 2>&1");
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(files_starting_with("chain.").size(), 2U);
+}
+
+TEST(Preload, BadUsageIsReported) {
+  EXPECT_EQ(run(std::string(DHAT_RUN) + " --bogus 2>/dev/null"), 2);
+  EXPECT_EQ(run(std::string(DHAT_RUN) + " 2>/dev/null"), 2);
+}
+
+}  // namespace
