@@ -41,6 +41,18 @@ TEST(LiveTable, RandomInsertRemoveMatchesReference) {
   EXPECT_EQ(table.size(), 0U);
 }
 
+TEST(LiveTable, BlocksThatDoNotFitASlotAreRefused) {
+  LiveTable table;
+  EXPECT_FALSE(table.insert(0x1000, LiveBlock{16, 0, 1U << 24}));        // 16M+ program points
+  EXPECT_FALSE(table.insert(0x1000, LiveBlock{1ULL << 40, 0, 1}));       // a 1 TiB block
+  EXPECT_TRUE(table.insert(0x1000, LiveBlock{(1ULL << 40) - 1, 7, (1U << 24) - 1}));
+  LiveBlock back{};
+  ASSERT_TRUE(table.remove(0x1000, &back));
+  EXPECT_EQ(back.size, (1ULL << 40) - 1);
+  EXPECT_EQ(back.pp, (1U << 24) - 1);
+  EXPECT_EQ(back.birth_us, 7U);
+}
+
 TEST(StackTable, EqualStacksShareAProgramPoint) {
   StackTable table;
   std::vector<std::vector<std::uintptr_t>> stacks;
