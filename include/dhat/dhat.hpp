@@ -112,6 +112,12 @@ class Profiler::Builder {
 
 inline Profiler::Builder Profiler::builder() { return Builder(); }
 
+// Writes the running profile as it is now (t-end = now) without stopping it, for long-running
+// services. `path` may contain %p; "" means dhat-snapshot.%p.json. Returns false (with one
+// `dhat:` line on stderr) when nothing runs or the file cannot be written. The same happens on
+// a signal when DHAT_SNAPSHOT_SIGNAL is set (e.g. SIGUSR2) at profiler start.
+bool write_snapshot(const std::string& path = "");
+
 // What a scoped section measured. `blocks`/`bytes`: allocated inside the section (a realloc
 // counts as a block, as in DHAT's totals). `peak_live_bytes`: the section's own peak, the most
 // live bytes above the level at which it opened. `live_bytes_change`: live bytes at the end
@@ -206,6 +212,7 @@ inline Profiler::Profiler(const Options&) {}
 inline Profiler::~Profiler() {}
 inline HeapStats HeapStats::get() noexcept { return HeapStats{}; }
 inline AdHocStats AdHocStats::get() noexcept { return AdHocStats{}; }
+inline bool write_snapshot(const std::string&) { return false; }
 inline void ad_hoc_event(std::uint64_t) noexcept {}
 inline Section::Section() noexcept {}
 inline Section::~Section() {}

@@ -53,4 +53,6 @@ AdHocStats AdHocStats::get() noexcept {
 
 DHAT_CAPTURE_PATH void ad_hoc_event(std::uint64_t weight) noexcept { core::record_ad_hoc_event(weight); }
 
+bool write_snapshot(const std::string& path) { return api::write_snapshot_now(path); }
+
 }  // namespace dhat

@@ -1,9 +1,13 @@
 #include "api/run_control.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
 #include "api/run_report.hpp"
+#include "api/snapshot_signal.hpp"
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
 
@@ -43,6 +47,7 @@ bool start_run(RunSettings settings) {
     return false;
   }
   active_settings() = std::move(settings);
+  install_snapshot_signal();
   static bool exit_hook_installed = false;
   if (!exit_hook_installed) {
     exit_hook_installed = std::atexit(&finish_at_exit) == 0;
@@ -79,6 +84,27 @@ void release_private_run() {
   if (g_private_users > 0 && --g_private_users == 0) {
     finish_locked();
   }
+}
+
+bool write_snapshot_now(const std::string& path) {
+  core::ReentrancyGuard not_recorded;
+  RunSettings settings;
+  if (!running_settings(&settings)) {
+    std::fputs("dhat: no profiler is running; no snapshot written\n", stderr);
+    return false;
+  }
+  const std::string target =
+      expand_file_pattern(path.empty() ? std::string(kDefaultSnapshotFileName) : path, static_cast<long>(getpid()));
+  const WrittenProfile written = write_profile(settings, target);
+  if (!written.error.empty()) {
+    std::fprintf(stderr, "dhat: error: could not write the snapshot to '%s': %s\n", target.c_str(),
+                 written.error.c_str());
+    return false;
+  }
+  if (!settings.quiet_private && !settings.testing) {
+    std::fprintf(stderr, "dhat: snapshot saved to %s\n", target.c_str());
+  }
+  return true;
 }
 
 bool running_settings(RunSettings* out) {

@@ -21,6 +21,10 @@ void finish_run();
 bool acquire_private_run();
 void release_private_run();
 
+// Writes the running profile now to `path` ("" = the snapshot default); false if none runs or
+// the write failed (reported on stderr).
+bool write_snapshot_now(const std::string& path);
+
 // A copy of the running run's settings; false when none runs.
 bool running_settings(RunSettings* out);
 

@@ -14,6 +14,7 @@ namespace dhat::api {
 inline constexpr const char* kDefaultFileName = "dhat-heap.json";
 inline constexpr const char* kDefaultAdHocFileName = "dhat-ad-hoc.json";
 inline constexpr const char* kDefaultPreloadFileName = "dhat-heap.%p.json";
+inline constexpr const char* kDefaultSnapshotFileName = "dhat-snapshot.%p.json";
 inline constexpr std::size_t kDefaultMaxFrames = 12;  // Valgrind DHAT's depth
 
 struct RunSettings {

@@ -104,6 +104,24 @@ TEST(Errors, ExistingProfileIsReplacedWhole) {
   EXPECT_EQ(site.eb, 777U);
 }
 
+TEST(Errors, MalformedEnvironmentValuesFallBackWithAMessage) {
+  setenv("DHAT_MAX_FRAMES", "many", 1);
+  setenv("DHAT_SNAPSHOT_SIGNAL", "SIGBOGUS", 1);
+  setenv("DHAT_UNWINDER", "fast", 1);
+  const ProbeResult result = run_probe("return", "malformed.json");
+  unsetenv("DHAT_MAX_FRAMES");
+  unsetenv("DHAT_SNAPSHOT_SIGNAL");
+  unsetenv("DHAT_UNWINDER");
+  EXPECT_EQ(result.exit_status, 7);
+  for (const char* expected :
+       {"dhat: ignoring DHAT_MAX_FRAMES='many': expected a whole number from 1 to 128; using 12",
+        "dhat: ignoring DHAT_SNAPSHOT_SIGNAL='SIGBOGUS': expected a signal such as SIGUSR2",
+        "dhat: ignoring DHAT_UNWINDER='fast': expected cfi or libgcc; using cfi"}) {
+    EXPECT_NE(result.stderr_text.find(expected), std::string::npos) << result.stderr_text;
+  }
+  EXPECT_EQ(Profile::load("malformed.json").at("probe_leak").eb, 777U);  // the run itself is fine
+}
+
 TEST(Exit, ExitWithALiveProfilerWritesTheProfile) {
   std::remove("exit.json");
   const ProbeResult result = run_probe("exit", "exit.json");

@@ -1,8 +1,8 @@
 // Unmodified programs from Debian packages, profiled with dhat-run (the preload library), against
-// `valgrind --tool=dhat` on the same command. Recording starts in a load-time constructor, so the
-// totals and the t-gmax numbers agree exactly for sqlite3 and python3; perl makes a few
-// allocations before that constructor runs. Valgrind frees glibc's internal buffers at exit
-// (__libc_freeres), so t-end is not compared.
+// `valgrind --tool=dhat` on the same command. Recording starts in a load-time constructor; what
+// happens before it (a few blocks, more with a larger environment: 0 to 2 blocks for sqlite3 and
+// python3 here, a dozen for perl) is the only difference allowed in the totals and at t-gmax.
+// Valgrind frees glibc's internal buffers at exit (__libc_freeres), so t-end is not compared.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,6 +52,19 @@ std::vector<std::string> files_starting_with(const std::string& prefix) {
   return found;
 }
 
+// Ours may miss only the allocations made before the preload constructor ran.
+void expect_startup_difference_only(const Totals& ours, const Totals& valgrind, std::uint64_t max_blocks,
+                                    std::uint64_t max_bytes) {
+  EXPECT_LE(ours.tbk, valgrind.tbk);
+  EXPECT_LE(valgrind.tbk - ours.tbk, max_blocks);
+  EXPECT_LE(ours.tb, valgrind.tb);
+  EXPECT_LE(valgrind.tb - ours.tb, max_bytes);
+  EXPECT_LE(ours.gbk, valgrind.gbk);
+  EXPECT_LE(valgrind.gbk - ours.gbk, max_blocks);
+  EXPECT_LE(ours.gb, valgrind.gb);
+  EXPECT_LE(valgrind.gb - ours.gb, max_bytes);
+}
+
 // Runs `command` under dhat-run and under Valgrind; returns both profiles' totals.
 std::pair<Totals, Totals> profile_both(const std::string& name, const std::string& command) {
   EXPECT_EQ(run("rm -f " + name + ".*.json"), 0);
@@ -77,34 +90,26 @@ std::pair<Totals, Totals> profile_both(const std::string& name, const std::strin
   return {totals_of(ours), totals_of(Profile::load(name + "-valgrind.out"))};
 }
 
-TEST(Preload, Sqlite3AgreesWithValgrindExactly) {
+TEST(Preload, Sqlite3AgreesWithValgrind) {
   const auto [ours, valgrind] = profile_both(
       "sqlite3", "sqlite3 :memory: \"create table t(x text); insert into t values('a'),('b'); select count(*) from t;\"");
   EXPECT_GT(ours.tbk, 100U);
-  EXPECT_EQ(ours.tb, valgrind.tb);
-  EXPECT_EQ(ours.tbk, valgrind.tbk);
-  EXPECT_EQ(ours.gb, valgrind.gb);
-  EXPECT_EQ(ours.gbk, valgrind.gbk);
+  expect_startup_difference_only(ours, valgrind, 4, 16384);
 }
 
-TEST(Preload, Python3AgreesWithValgrindExactly) {
+TEST(Preload, Python3AgreesWithValgrind) {
+  setenv("PYTHONHASHSEED", "0", 1);  // the same dict layout in both runs
   const auto [ours, valgrind] =
       profile_both("python3", "/usr/bin/python3 -c 'd = {i: str(i) * 10 for i in range(20000)}; print(len(d))'");
   EXPECT_GT(ours.tbk, 1000U);
-  EXPECT_EQ(ours.tb, valgrind.tb);
-  EXPECT_EQ(ours.tbk, valgrind.tbk);
-  EXPECT_EQ(ours.gb, valgrind.gb);
-  EXPECT_EQ(ours.gbk, valgrind.gbk);
+  expect_startup_difference_only(ours, valgrind, 4, 16384);
 }
 
 TEST(Preload, PerlAgreesWithValgrindButForItsEarliestAllocations) {
   const auto [ours, valgrind] =
       profile_both("perl", "perl -e 'my %h; $h{$_} = \"x\" x $_ for 1..1000; print scalar(keys %h)'");
   EXPECT_GT(ours.tbk, 1000U);
-  EXPECT_LE(ours.tbk, valgrind.tbk);
-  EXPECT_LE(valgrind.tbk - ours.tbk, 50U);  // made before the preload constructor ran
-  EXPECT_LE(ours.tb, valgrind.tb);
-  EXPECT_LE((valgrind.tb - ours.tb) * 100, valgrind.tb);  // under 1% (it grows with the environment's size)
+  expect_startup_difference_only(ours, valgrind, 50, valgrind.tb / 100);  // under 1%
 }
 
 TEST(Preload, EveryExecedProcessGetsItsOwnFileAndTheExitStatusIsKept) {

@@ -1,0 +1,72 @@
+// Snapshots of a running profile: the API call and the opt-in signal write the state as it is
+// now (t-end = now) and the run goes on.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "profiled_run.hpp"
+
+using dhat_test::keep;
+using dhat_test::Profile;
+
+namespace {
+
+extern "C" __attribute__((noinline)) void* snapshot_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* after_snapshot_site(std::size_t n) { return std::malloc(n); }
+
+TEST(Snapshots, ApiCallWritesTheCurrentStateAndTheRunGoesOn) {
+  std::remove("snapshot-api.json");
+  bool written = false;
+  auto final_profile = dhat_test::profile_of([&] {
+    void* block = snapshot_site(777);
+    keep(block);
+    written = dhat::write_snapshot("snapshot-api.json");
+    std::free(block);
+    std::free(after_snapshot_site(55));
+  });
+  ASSERT_TRUE(written);
+  const Profile snapshot = Profile::load("snapshot-api.json");
+  EXPECT_EQ(snapshot.at("snapshot_site").eb, 777U);
+  EXPECT_EQ(snapshot.at("snapshot_site").ebk, 1U);
+  EXPECT_EQ(snapshot.at("after_snapshot_site").count, 0U);
+  EXPECT_LE(snapshot.doc["te"].get<std::uint64_t>(), final_profile.doc["te"].get<std::uint64_t>());
+  EXPECT_EQ(final_profile.at("snapshot_site").eb, 0U);
+  EXPECT_EQ(final_profile.at("after_snapshot_site").tb, 55U);
+}
+
+TEST(Snapshots, WithoutAProfilerNothingIsWritten) {
+  testing::internal::CaptureStderr();
+  EXPECT_FALSE(dhat::write_snapshot("never.json"));
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("dhat: no profiler is running; no snapshot written"), std::string::npos) << err;
+  EXPECT_NE(access("never.json", F_OK), 0);
+}
+
+TEST(Snapshots, OptInSignalWritesASnapshot) {
+  setenv("DHAT_SNAPSHOT_SIGNAL", "SIGUSR2", 1);
+  const std::string path = "dhat-snapshot." + std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  bool appeared = false;
+  auto final_profile = dhat_test::profile_of([&] {
+    void* block = snapshot_site(4242);
+    keep(block);
+    raise(SIGUSR2);
+    for (int i = 0; i < 500 && !appeared; ++i) {
+      appeared = access(path.c_str(), F_OK) == 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the rename finish
+    std::free(block);
+  });
+  ASSERT_TRUE(appeared) << "no " << path << " within 10 s of the signal";
+  const Profile snapshot = Profile::load(path);
+  EXPECT_EQ(snapshot.at("snapshot_site").eb, 4242U);
+  EXPECT_EQ(final_profile.at("snapshot_site").eb, 0U);
+}
+
+}  // namespace
