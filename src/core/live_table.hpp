@@ -36,8 +36,8 @@ class LiveTable {
 
  private:
   struct Slot {
-    std::uintptr_t address;        // 0 = empty (malloc never returns address 0)
-    std::uint64_t size_and_pp;     // size << 24 | program point
+    std::uintptr_t address;     // 0 = empty (malloc never returns address 0)
+    std::uint64_t size_and_pp;  // size << 24 | program point
     std::uint64_t birth_us;
   };
   std::size_t home(std::uintptr_t address) const noexcept;
