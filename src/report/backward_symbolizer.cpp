@@ -1,5 +1,7 @@
 #include "report/backward_symbolizer.hpp"
 
+#include "report/unloaded_code.hpp"
+
 #define BACKWARD_HAS_DW 1
 #include <backward.hpp>
 
@@ -16,6 +18,11 @@ std::vector<Frame> BackwardSymbolizer::resolve(std::uintptr_t return_address) {
   auto cached = cache_.find(return_address);
   if (cached != cache_.end()) {
     return cached->second;
+  }
+  std::vector<Frame> remembered;
+  if (recall_unloaded_frames(return_address, &remembered)) {
+    cache_.emplace(return_address, remembered);
+    return remembered;
   }
   // A return address points after the call; the call itself (and its line) is one byte before.
   const std::uintptr_t call_address = return_address - 1;

@@ -1,0 +1,25 @@
+// dlclose: resolve the frames of the library being unloaded first (api/library_unload.hpp),
+// then unload it with the C library's dlclose.
+#include <dlfcn.h>
+
+#include "api/library_unload.hpp"
+#include "core/recorder.hpp"
+
+namespace {
+
+using DlcloseFn = int (*)(void*);
+
+DlcloseFn real_dlclose() {
+  static DlcloseFn real = reinterpret_cast<DlcloseFn>(dlsym(RTLD_NEXT, "dlclose"));
+  return real;
+}
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) int dlclose(void* handle) noexcept {
+  if (dhat::core::is_recording() || dhat::core::is_ad_hoc_run()) {
+    dhat::api::before_library_unload(handle);
+  }
+  const DlcloseFn real = real_dlclose();
+  return real != nullptr ? real(handle) : -1;
+}
