@@ -1,10 +1,16 @@
 // A small program for the lifecycle tests: how it ends is chosen on the command line.
 //   exit_probe exit FILE        leaks 777 bytes, then calls exit(5) with the Profiler alive
 //   exit_probe return FILE      leaks 777 bytes, returns 7 from main
+//   exit_probe thread-exit FILE another thread calls exit(9) while main waits
+//   exit_probe _exit FILE       _exit(4): nothing is written
+//   exit_probe abort FILE       abort(): nothing is written
 #include <dhat/dhat.hpp>
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 extern "C" __attribute__((noinline)) void* probe_leak(std::size_t n) { return std::malloc(n); }
 
@@ -17,6 +23,15 @@ int main(int argc, char** argv) {
   asm volatile("" : : "r"(leak) : "memory");
   if (std::strcmp(argv[1], "exit") == 0) {
     std::exit(5);
+  }
+  if (std::strcmp(argv[1], "thread-exit") == 0) {
+    std::thread([] { std::exit(9); }).join();
+  }
+  if (std::strcmp(argv[1], "_exit") == 0) {
+    _exit(4);
+  }
+  if (std::strcmp(argv[1], "abort") == 0) {
+    std::abort();
   }
   return 7;
 }

@@ -1,6 +1,7 @@
 // Bad input and process exit: a second Profiler, unwritable output paths, exit() with a live
 // Profiler. The program's own exit status is never changed.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -133,6 +134,23 @@ TEST(Exit, ExitWithALiveProfilerWritesTheProfile) {
   EXPECT_EQ(site.tb, 777U);
   EXPECT_EQ(site.eb, 777U);
   EXPECT_EQ(site.ebk, 1U);
+}
+
+TEST(Exit, ExitFromAnotherThreadWritesTheProfile) {
+  std::remove("thread-exit.json");
+  const ProbeResult result = run_probe("thread-exit", "thread-exit.json");
+  EXPECT_EQ(result.exit_status, 9);
+  const auto site = Profile::load("thread-exit.json").at("probe_leak");
+  EXPECT_EQ(site.eb, 777U);
+}
+
+TEST(Exit, UnderscoreExitAndAbortWriteNothing) {
+  std::remove("underscore-exit.json");
+  std::remove("abort.json");
+  EXPECT_EQ(run_probe("_exit", "underscore-exit.json").exit_status, 4);
+  EXPECT_NE(access("underscore-exit.json", F_OK), 0);
+  EXPECT_EQ(run_probe("abort", "abort.json").exit_status, 128 + SIGABRT);  // the shell reports the signal
+  EXPECT_NE(access("abort.json", F_OK), 0);
 }
 
 TEST(Exit, SummaryHasDhatRsShape) {
