@@ -1,0 +1,166 @@
+// dhat-view summary, diff and check against hand-written dhat-rs-shaped files (known numbers),
+// our own profile and one written by valgrind --tool=dhat during the test; bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& arguments) {
+  Result result;
+  FILE* pipe = popen((std::string(DHAT_VIEW) + " " + arguments + " 2>&1").c_str(), "r");
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+    result.out.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+const std::string kBefore = std::string(DHAT_FIXTURES) + "/dhat-rs-before.json";
+const std::string kAfter = std::string(DHAT_FIXTURES) + "/dhat-rs-after.json";
+
+bool has(const Result& r, const std::string& text) { return r.out.find(text) != std::string::npos; }
+
+TEST(DhatView, SummaryOfADhatRsFile) {
+  const Result r = run("summary " + kBefore + " --top 2");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has(r, "Mode:    rust-heap\n")) << r.out;
+  EXPECT_TRUE(has(r, "t-gmax:  1,500 µs (50.0% of the run)\n")) << r.out;
+  EXPECT_TRUE(has(r, "Total:     6,064 bytes in 20 blocks\n")) << r.out;
+  EXPECT_TRUE(has(r, "At t-gmax: 5,300 bytes in 5 blocks\n")) << r.out;
+  EXPECT_TRUE(has(r, "At t-end:  2,500 bytes in 1 blocks\n")) << r.out;
+  EXPECT_TRUE(has(r, "Top 2 of 3 program points by total bytes:\n")) << r.out;
+  EXPECT_TRUE(has(r, "#1  5,000 bytes (82.5%) in 2 blocks | t-gmax 5,000 | t-end 2,500 | avg lifetime 2,000 µs\n"))
+      << r.out;
+  EXPECT_TRUE(has(r, "    0x55D4A1B2C5E6: parser::buffer::Buffer::new (src/buffer.rs:7:20)\n")) << r.out;
+  EXPECT_FALSE(has(r, "parser::scratch")) << "only the top 2";
+  std::size_t start = 0;  // every line fits 100 columns
+  while (start < r.out.size()) {
+    const std::size_t end = r.out.find('\n', start);
+    EXPECT_LE((end == std::string::npos ? r.out.size() : end) - start, 100U + 2U);  // µs is 2 bytes
+    start = end == std::string::npos ? r.out.size() : end + 1;
+  }
+}
+
+TEST(DhatView, SummarySortsByEachMetricAndSpeaksJson) {
+  const Result blocks = run("summary " + kBefore + " --sort total-blocks --top 1 --json");
+  ASSERT_EQ(blocks.status, 0) << blocks.out;
+  const auto doc = nlohmann::json::parse(blocks.out);
+  EXPECT_EQ(doc["totals"]["bytes"], 6064);
+  EXPECT_EQ(doc["totals"]["tgmax_bytes"], 5300);
+  ASSERT_EQ(doc["top"].size(), 1U);
+  EXPECT_EQ(doc["top"][0]["tbk"], 10);  // the Vec clone site has the most blocks
+  const auto short_lived = nlohmann::json::parse(run("summary " + kBefore + " --sort short-lived --json").out);
+  // Average lifetimes: 5 µs (clone), 2,000 µs (buffer), 2 µs (scratch); the threshold is 10 µs.
+  ASSERT_EQ(short_lived["top"].size(), 2U);
+  EXPECT_EQ(short_lived["top"][0]["tbk"], 10);
+  EXPECT_EQ(short_lived["top"][1]["tbk"], 8);
+  const auto at_end = nlohmann::json::parse(run("summary " + kBefore + " --sort tend --json").out);
+  ASSERT_EQ(at_end["top"].size(), 1U);
+  EXPECT_EQ(at_end["top"][0]["eb"], 2500);
+}
+
+TEST(DhatView, DiffMatchesProgramPointsByFramesWithoutAddresses) {
+  const Result r = run("diff " + kBefore + " " + kAfter + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["totals"]["total bytes"]["before"], 6064);
+  EXPECT_EQ(doc["totals"]["total bytes"]["after"], 8128);
+  ASSERT_EQ(doc["increases"].size(), 2U);
+  EXPECT_EQ(doc["increases"][0]["change"], 2000);  // the clone site, matched despite new addresses
+  EXPECT_EQ(doc["increases"][0]["frames"][0], "<alloc::vec::Vec<T> as core::clone::Clone>::clone (src/tokens.rs:12:9)");
+  EXPECT_EQ(doc["increases"][1]["change"], 64);
+  EXPECT_EQ(doc["decreases"].size(), 0U);
+  const Result text = run("diff " + kBefore + " " + kAfter);
+  EXPECT_TRUE(has(text, "Largest increases in total bytes:\n  +2,000 (1,000 -> 3,000), blocks 10 -> 30\n")) << text.out;
+  const Result by_end = run("diff " + kBefore + " " + kAfter + " --metric tend --json");
+  const auto end_doc = nlohmann::json::parse(by_end.out);
+  ASSERT_EQ(end_doc["increases"].size(), 1U);
+  EXPECT_EQ(end_doc["increases"][0]["change"], 128);
+}
+
+TEST(DhatView, CheckIsACiGate) {
+  const Result pass = run("check " + kBefore + " --max-total-bytes 6064 --max-end-bytes 2500");
+  EXPECT_EQ(pass.status, 0) << pass.out;
+  EXPECT_TRUE(has(pass, "check passed")) << pass.out;
+  const Result fail = run("check " + kAfter + " --max-total-bytes 8000 --max-gmax-bytes 10000 "
+                          "--max-function-bytes parser::scratch=100 --max-function-bytes Buffer::new=5000");
+  EXPECT_EQ(fail.status, 1) << fail.out;
+  EXPECT_TRUE(has(fail, "dhat-view: check failed: total bytes 8,128 > limit 8,000\n")) << fail.out;
+  EXPECT_TRUE(has(fail, "dhat-view: check failed: total bytes under 'parser::scratch' 128 > limit 100\n")) << fail.out;
+  EXPECT_FALSE(has(fail, "Buffer::new")) << "within its limit";
+  EXPECT_FALSE(has(fail, "t-gmax")) << "within its limit";
+  EXPECT_EQ(run("check " + kBefore).status, 2) << "no limit given";
+  EXPECT_EQ(run("check " + kBefore + " --max-total-bytes lots").status, 2);
+}
+
+TEST(DhatView, OurFileAndValgrindsFileAgreeOnTheScenarioSites) {
+  ASSERT_EQ(std::system((std::string(DHAT_SCENARIO_PROFILED) + " view-ours.json 2>/dev/null").c_str()), 0);
+  ASSERT_EQ(std::system(("valgrind --tool=dhat --dhat-out-file=view-valgrind.json " + std::string(DHAT_SCENARIO_PLAIN) +
+                         " 2>/dev/null")
+                            .c_str()),
+            0);
+  const Result ours = run("check view-ours.json --max-function-bytes vg_peak_site=200000");
+  EXPECT_EQ(ours.status, 0) << ours.out;
+  const Result theirs = run("check view-valgrind.json --max-function-bytes vg_peak_site=199999");
+  EXPECT_EQ(theirs.status, 1) << theirs.out;
+  EXPECT_TRUE(has(theirs, "'vg_peak_site' 200,000 > limit 199,999")) << theirs.out;
+  const Result summary = run("summary view-valgrind.json --top 1");
+  EXPECT_EQ(summary.status, 0) << summary.out;
+  EXPECT_TRUE(has(summary, "Mode:    heap\n")) << summary.out;
+  EXPECT_TRUE(has(summary, "instrs")) << summary.out;
+}
+
+TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
+  {
+    std::ofstream("not-json.json") << "hello";
+    std::ofstream("not-dhat.json") << R"({"name": "a package.json"})";
+    std::ofstream("version3.json") << R"({"dhatFileVersion": 3, "mode": "heap", "pps": [], "ftbl": [], "te": 1})";
+    std::ofstream("truncated.json") << R"({"dhatFileVersion":2,"mode":"heap","pps":[{"tb":1,)";
+    std::ofstream("damaged.json") << R"({"dhatFileVersion":2,"mode":"heap","te":1,"pps":[{"tb":1,"tbk":1,"fs":[7]}],"ftbl":["[root]"]})";
+  }
+  const struct {
+    const char* file;
+    const char* message;
+  } cases[] = {{"missing.json", "dhat-view: cannot open 'missing.json': No such file or directory"},
+               {"not-json.json", "dhat-view: 'not-json.json' is not JSON"},
+               {"not-dhat.json", "dhat-view: 'not-dhat.json' is JSON but not a DHAT profile (no dhatFileVersion)"},
+               {"version3.json", "dhat-view: 'version3.json' has DHAT format version 3; dhat-view reads version 2"},
+               {"truncated.json", "dhat-view: 'truncated.json' is not complete JSON (truncated?)"},
+               {"damaged.json", "dhat-view: 'damaged.json' is damaged: a program point names frame 7 of 1"}};
+  for (const auto& c : cases) {
+    for (const std::string command : {"summary ", "check --max-total-bytes 1 "}) {
+      const Result r = run(command + c.file);
+      EXPECT_EQ(r.status, 2) << command << c.file << ": " << r.out;
+      EXPECT_EQ(r.out.rfind(c.message, 0), 0U) << r.out;
+      EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+    }
+  }
+  EXPECT_EQ(run("frobnicate x").status, 2);
+  EXPECT_EQ(run("diff only-one.json").status, 2);
+}
+
+TEST(DhatView, HelpForEverySubcommand) {
+  EXPECT_EQ(run("--help").status, 0);
+  for (const char* sub : {"summary", "diff", "check"}) {
+    const Result r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_TRUE(has(r, std::string("usage: dhat-view ") + sub)) << r.out;
+  }
+}
+
+}  // namespace

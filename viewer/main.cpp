@@ -1,0 +1,46 @@
+// dhat-view: read, compare and gate DHAT profiles from the terminal (any DHAT file: dhat-cpp's,
+// valgrind --tool=dhat's, dhat-rs's). Bad input is one clear line on stderr and exit 2.
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+#include "profile_file.hpp"
+
+namespace {
+
+const char* kHelp =
+    "usage: dhat-view SUBCOMMAND [ARGS]\n"
+    "  summary FILE        header, totals and the top program points\n"
+    "  diff BEFORE AFTER   what changed between two profiles\n"
+    "  check FILE LIMITS   fail (exit 1) when a profile exceeds limits: a CI gate\n"
+    "`dhat-view SUBCOMMAND --help` explains each.\n";
+
+}  // namespace
+
+namespace dhat_view {
+
+int usage_error(const std::string& message) {
+  std::cerr << "dhat-view: " << message << (message.empty() || message.back() == '\n' ? "" : "\n");
+  return 2;
+}
+
+}  // namespace dhat_view
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kHelp;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  const dhat_view::Args args(argv + 2, argv + argc);
+  try {
+    if (command == "summary") return dhat_view::summary_command(args);
+    if (command == "diff") return dhat_view::diff_command(args);
+    if (command == "check") return dhat_view::check_command(args);
+    return dhat_view::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
+  } catch (const dhat_view::ProfileError& error) {
+    return dhat_view::usage_error(error.what());
+  } catch (const std::exception& error) {
+    return dhat_view::usage_error(std::string("unexpected error: ") + error.what());
+  }
+}

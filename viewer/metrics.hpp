@@ -1,0 +1,64 @@
+// The metrics dhat-view sorts and compares by, as in the stock viewer's sort menu.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "profile_file.hpp"
+
+namespace dhat_view {
+
+enum class Metric { total_bytes, total_blocks, tgmax_bytes, tend_bytes, short_lived };
+
+// "total-bytes", "total-blocks", "tgmax", "tend", "short-lived"; false for anything else.
+inline bool parse_metric(const std::string& name, Metric* out) {
+  if (name == "total-bytes")
+    *out = Metric::total_bytes;
+  else if (name == "total-blocks")
+    *out = Metric::total_blocks;
+  else if (name == "tgmax")
+    *out = Metric::tgmax_bytes;
+  else if (name == "tend")
+    *out = Metric::tend_bytes;
+  else if (name == "short-lived")
+    *out = Metric::short_lived;
+  else
+    return false;
+  return true;
+}
+
+inline std::string metric_label(Metric metric) {
+  switch (metric) {
+    case Metric::total_bytes:
+      return "total bytes";
+    case Metric::total_blocks:
+      return "total blocks";
+    case Metric::tgmax_bytes:
+      return "bytes at t-gmax";
+    case Metric::tend_bytes:
+      return "bytes at t-end";
+    case Metric::short_lived:
+      return "short-lived blocks";
+  }
+  return "";
+}
+
+// The value a program point contributes to `metric` (short-lived: its blocks if their average
+// lifetime is within the profile's threshold, else 0).
+inline std::uint64_t metric_value(const Profile& profile, const ProgramPoint& pp, Metric metric) {
+  switch (metric) {
+    case Metric::total_bytes:
+      return pp.tb;
+    case Metric::total_blocks:
+      return pp.tbk;
+    case Metric::tgmax_bytes:
+      return pp.gb;
+    case Metric::tend_bytes:
+      return pp.eb;
+    case Metric::short_lived:
+      return profile.lifetimes && pp.tbk != 0 && pp.tl / pp.tbk <= profile.short_lived ? pp.tbk : 0;
+  }
+  return 0;
+}
+
+}  // namespace dhat_view

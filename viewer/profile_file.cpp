@@ -1,0 +1,94 @@
+#include "profile_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace dhat_view {
+
+namespace {
+
+std::uint64_t number(const nlohmann::json& object, const char* key) {
+  const auto found = object.find(key);
+  return found != object.end() && found->is_number_unsigned() ? found->get<std::uint64_t>() : 0;
+}
+
+}  // namespace
+
+std::string frame_without_address(const std::string& frame) {
+  if (frame.rfind("0x", 0) == 0) {
+    const std::size_t colon = frame.find(": ");
+    if (colon != std::string::npos) {
+      return frame.substr(colon + 2);
+    }
+  }
+  return frame;
+}
+
+Profile load_profile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ProfileError("cannot open '" + path + "': " + std::strerror(errno));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& error) {
+    const bool truncated = std::string(error.what()).find("unexpected end of input") != std::string::npos;
+    throw ProfileError("'" + path + "' is " + (truncated ? "not complete JSON (truncated?)" : "not JSON") + ": " +
+                       error.what());
+  }
+  if (!doc.is_object() || !doc.contains("dhatFileVersion")) {
+    throw ProfileError("'" + path + "' is JSON but not a DHAT profile (no dhatFileVersion)");
+  }
+  if (doc["dhatFileVersion"] != 2) {
+    throw ProfileError("'" + path + "' has DHAT format version " + doc["dhatFileVersion"].dump() +
+                       "; dhat-view reads version 2");
+  }
+  for (const char* key : {"mode", "pps", "ftbl", "te"}) {
+    if (!doc.contains(key)) {
+      throw ProfileError("'" + path + "' is not a complete DHAT profile: it has no '" + key + "' field");
+    }
+  }
+  Profile profile;
+  profile.path = path;
+  profile.mode = doc.value("mode", "");
+  profile.cmd = doc.value("cmd", "");
+  profile.pid = doc.value("pid", 0LL);
+  profile.time_unit = doc.value("tu", "");
+  profile.bytes_unit = doc.value("bsu", "bytes");
+  profile.blocks_unit = doc.value("bksu", "blocks");
+  profile.lifetimes = doc.value("bklt", false);
+  profile.tg = number(doc, "tg");
+  profile.te = number(doc, "te");
+  profile.short_lived = number(doc, "tuth");
+  const auto& ftbl = doc["ftbl"];
+  for (const auto& pp : doc["pps"]) {
+    ProgramPoint point;
+    point.tb = number(pp, "tb");
+    point.tbk = number(pp, "tbk");
+    point.tl = number(pp, "tl");
+    point.mb = number(pp, "mb");
+    point.mbk = number(pp, "mbk");
+    point.gb = number(pp, "gb");
+    point.gbk = number(pp, "gbk");
+    point.eb = number(pp, "eb");
+    point.ebk = number(pp, "ebk");
+    for (const auto& index : pp.value("fs", nlohmann::json::array())) {
+      const std::size_t i = index.get<std::size_t>();
+      if (i >= ftbl.size()) {
+        throw ProfileError("'" + path + "' is damaged: a program point names frame " + std::to_string(i) + " of " +
+                           std::to_string(ftbl.size()));
+      }
+      point.frames.push_back(ftbl[i].get<std::string>());
+    }
+    profile.pps.push_back(std::move(point));
+  }
+  return profile;
+}
+
+}  // namespace dhat_view

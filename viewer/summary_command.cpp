@@ -1,0 +1,150 @@
+// dhat-view summary: header, totals and the top program points by a metric, at 100 columns.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "metrics.hpp"
+#include "text_format.hpp"
+
+namespace dhat_view {
+
+namespace {
+
+constexpr std::size_t kWidth = 100;
+
+const char* kHelp =
+    "usage: dhat-view summary FILE [--sort METRIC] [--top N] [--frames N] [--json]\n"
+    "  Prints the profile's header, its totals and the top N program points (default 10) by\n"
+    "  METRIC: total-bytes (default), total-blocks, tgmax, tend, short-lived. --frames limits the\n"
+    "  frames shown per program point (default 8). --json prints the same as JSON.\n";
+
+}  // namespace
+
+int summary_command(const Args& args) {
+  std::string path;
+  Metric metric = Metric::total_bytes;
+  std::size_t top = 10, frames = 8;
+  bool json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kHelp;
+      return 0;
+    } else if (a == "--sort" && i + 1 < args.size()) {
+      if (!parse_metric(args[++i], &metric)) {
+        return usage_error("unknown metric '" + args[i] + "' (total-bytes, total-blocks, tgmax, tend, short-lived)");
+      }
+    } else if ((a == "--top" || a == "--frames") && i + 1 < args.size()) {
+      const std::string& value = args[++i];
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9) {
+        return usage_error(a + " needs a whole number, not '" + value + "'");
+      }
+      (a == "--top" ? top : frames) = std::stoul(value);
+    } else if (a == "--json") {
+      json = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("summary: unknown option '" + a + "'\n" + kHelp);
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      return usage_error("summary takes one file");
+    }
+  }
+  if (path.empty()) {
+    return usage_error(std::string("summary needs a file\n") + kHelp);
+  }
+  const Profile profile = load_profile(path);
+  std::uint64_t tb = 0, tbk = 0, gb = 0, gbk = 0, eb = 0, ebk = 0;
+  for (const auto& pp : profile.pps) {
+    tb += pp.tb;
+    tbk += pp.tbk;
+    gb += pp.gb;
+    gbk += pp.gbk;
+    eb += pp.eb;
+    ebk += pp.ebk;
+  }
+  std::vector<const ProgramPoint*> order;
+  for (const auto& pp : profile.pps) {
+    if (metric_value(profile, pp, metric) != 0) {
+      order.push_back(&pp);
+    }
+  }
+  std::stable_sort(order.begin(), order.end(), [&](const ProgramPoint* a, const ProgramPoint* b) {
+    return metric_value(profile, *a, metric) > metric_value(profile, *b, metric);
+  });
+  order.resize(std::min(order.size(), top));
+
+  if (json) {
+    nlohmann::ordered_json out;
+    out["file"] = profile.path;
+    out["mode"] = profile.mode;
+    out["cmd"] = profile.cmd;
+    out["pid"] = profile.pid;
+    out["tg"] = profile.tg;
+    out["te"] = profile.te;
+    out["time_unit"] = profile.time_unit;
+    out["totals"] = {{"bytes", tb},         {"blocks", tbk},    {"tgmax_bytes", gb},
+                     {"tgmax_blocks", gbk}, {"tend_bytes", eb}, {"tend_blocks", ebk}};
+    out["sort"] = metric_label(metric);
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const ProgramPoint* pp : order) {
+      list.push_back({{"tb", pp->tb},
+                      {"tbk", pp->tbk},
+                      {"tl", pp->tl},
+                      {"mb", pp->mb},
+                      {"mbk", pp->mbk},
+                      {"gb", pp->gb},
+                      {"gbk", pp->gbk},
+                      {"eb", pp->eb},
+                      {"ebk", pp->ebk},
+                      {"frames", pp->frames}});
+    }
+    out["top"] = list;
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+
+  const std::string& unit = profile.bytes_unit;
+  const std::string& blocks = profile.blocks_unit;
+  std::cout << fit("Profile: " + profile.path, kWidth) << "\n"
+            << "Mode:    " << profile.mode << "\n"
+            << fit("Command: " + profile.cmd, kWidth) << "\n"
+            << "PID:     " << profile.pid << "\n";
+  if (profile.lifetimes) {
+    std::cout << "t-gmax:  " << commas(static_cast<std::int64_t>(profile.tg)) << " " << profile.time_unit << " ("
+              << percent(profile.tg, profile.te) << " of the run)\n";
+  }
+  std::cout << "t-end:   " << commas(static_cast<std::int64_t>(profile.te)) << " " << profile.time_unit << "\n\n";
+  std::cout << "Total:     " << commas(static_cast<std::int64_t>(tb)) << " " << unit << " in "
+            << commas(static_cast<std::int64_t>(tbk)) << " " << blocks << "\n";
+  if (profile.lifetimes) {
+    std::cout << "At t-gmax: " << commas(static_cast<std::int64_t>(gb)) << " " << unit << " in "
+              << commas(static_cast<std::int64_t>(gbk)) << " " << blocks << "\n"
+              << "At t-end:  " << commas(static_cast<std::int64_t>(eb)) << " " << unit << " in "
+              << commas(static_cast<std::int64_t>(ebk)) << " " << blocks << "\n";
+  }
+  std::cout << "\nTop " << order.size() << " of " << profile.pps.size() << " program points by " << metric_label(metric)
+            << ":\n";
+  for (std::size_t rank = 0; rank < order.size(); ++rank) {
+    const ProgramPoint& pp = *order[rank];
+    std::string line = "#" + std::to_string(rank + 1) + "  " + commas(static_cast<std::int64_t>(pp.tb)) + " " + unit +
+                       " (" + percent(pp.tb, tb) + ") in " + commas(static_cast<std::int64_t>(pp.tbk)) + " " + blocks;
+    if (profile.lifetimes) {
+      line += " | t-gmax " + commas(static_cast<std::int64_t>(pp.gb)) + " | t-end " +
+              commas(static_cast<std::int64_t>(pp.eb)) + " | avg lifetime " +
+              commas(static_cast<std::int64_t>(pp.tbk ? pp.tl / pp.tbk : 0)) + " " + profile.time_unit;
+    }
+    std::cout << fit(line, kWidth) << "\n";
+    for (std::size_t f = 0; f < pp.frames.size() && f < frames; ++f) {
+      std::cout << fit("    " + pp.frames[f], kWidth) << "\n";
+    }
+    if (pp.frames.size() > frames) {
+      std::cout << "    (" << pp.frames.size() - frames << " more frames)\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace dhat_view
