@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int summary_command(const Args& args);
 int diff_command(const Args& args);
 int check_command(const Args& args);
+int open_command(const Args& args);
 
 // Prints "dhat-view: MESSAGE" on stderr and returns 2.
 int usage_error(const std::string& message);

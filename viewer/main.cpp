@@ -10,6 +10,7 @@ namespace {
 
 const char* kHelp =
     "usage: dhat-view SUBCOMMAND [ARGS]\n"
+    "  open FILE           the stock dh_view.html in a browser, FILE already loaded\n"
     "  summary FILE        header, totals and the top program points\n"
     "  diff BEFORE AFTER   what changed between two profiles\n"
     "  check FILE LIMITS   fail (exit 1) when a profile exceeds limits: a CI gate\n"
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     if (command == "summary") return dhat_view::summary_command(args);
     if (command == "diff") return dhat_view::diff_command(args);
     if (command == "check") return dhat_view::check_command(args);
+    if (command == "open") return dhat_view::open_command(args);
     return dhat_view::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
   } catch (const dhat_view::ProfileError& error) {
     return dhat_view::usage_error(error.what());

@@ -3,13 +3,16 @@
 // enabled sort metric and checks: no error, and the root's totals equal the file's sums.
 //
 // usage: node check_in_stock_viewer.mjs PROFILE.json [VIEWER.html]
+//        node check_in_stock_viewer.mjs PROFILE.json --url URL   (a page that loads PROFILE itself,
+//                                                                  such as `dhat-view open`'s)
 // Exits 0 and prints "viewer: ok ..." on success; prints the reason and exits 1 otherwise.
 import { chromium } from 'playwright-core';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-const [profilePath, viewerArg] = process.argv.slice(2);
-const viewer = viewerArg || process.env.DHAT_VIEWER || '/usr/libexec/valgrind/dh_view.html';
+const [profilePath, viewerArg, urlArg] = process.argv.slice(2);
+const servedUrl = viewerArg === '--url' ? urlArg : null;
+const viewer = (viewerArg !== '--url' && viewerArg) || process.env.DHAT_VIEWER || '/usr/libexec/valgrind/dh_view.html';
 const chromiumPath = process.env.DHAT_CHROMIUM || '/usr/bin/chromium';
 
 function fail(message) {
@@ -18,7 +21,7 @@ function fail(message) {
 }
 
 if (!profilePath || !existsSync(profilePath)) fail(`no profile at '${profilePath}'`);
-if (!existsSync(viewer)) fail(`no dh_view.html at '${viewer}'`);
+if (!servedUrl && !existsSync(viewer)) fail(`no dh_view.html at '${viewer}'`);
 if (!existsSync(chromiumPath)) fail(`no Chromium at '${chromiumPath}' (apt-get install chromium)`);
 
 const data = JSON.parse(readFileSync(profilePath, 'utf8'));
@@ -46,8 +49,12 @@ try {
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('file://' + resolve(viewer));
-  await page.setInputFiles('input[type=file]', resolve(profilePath));
+  if (servedUrl) {
+    await page.goto(servedUrl);  // the page hands the profile to the viewer by itself
+  } else {
+    await page.goto('file://' + resolve(viewer));
+    await page.setInputFiles('input[type=file]', resolve(profilePath));
+  }
   await page.waitForFunction(() => {
     const text = document.body.innerText;
     return text.includes('Invocation {') || document.querySelector('.error') !== null;

@@ -151,12 +151,17 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
     }
   }
   EXPECT_EQ(run("frobnicate x").status, 2);
+  const Result open_bad = run("open not-dhat.json --no-browser --seconds 1");
+  EXPECT_EQ(open_bad.status, 2) << open_bad.out;  // refused before serving anything
+  const Result no_viewer = run("open " + kBefore + " --no-browser --seconds 1 --viewer /nonexistent/dh_view.html");
+  EXPECT_EQ(no_viewer.status, 2) << no_viewer.out;
+  EXPECT_TRUE(has(no_viewer, "cannot find Valgrind's dh_view.html")) << no_viewer.out;
   EXPECT_EQ(run("diff only-one.json").status, 2);
 }
 
 TEST(DhatView, HelpForEverySubcommand) {
   EXPECT_EQ(run("--help").status, 0);
-  for (const char* sub : {"summary", "diff", "check"}) {
+  for (const char* sub : {"open", "summary", "diff", "check"}) {
     const Result r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_TRUE(has(r, std::string("usage: dhat-view ") + sub)) << r.out;
