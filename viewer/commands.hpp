@@ -13,6 +13,7 @@ int summary_command(const Args& args);
 int diff_command(const Args& args);
 int check_command(const Args& args);
 int open_command(const Args& args);
+int plot_command(const Args& args);
 
 // Prints "dhat-view: MESSAGE" on stderr and returns 2.
 int usage_error(const std::string& message);

@@ -14,6 +14,7 @@ const char* kHelp =
     "  summary FILE        header, totals and the top program points\n"
     "  diff BEFORE AFTER   what changed between two profiles\n"
     "  check FILE LIMITS   fail (exit 1) when a profile exceeds limits: a CI gate\n"
+    "  plot FILE           the heap's size over the run as SVG (PNG with --png), t-gmax marked\n"
     "`dhat-view SUBCOMMAND --help` explains each.\n";
 
 }  // namespace
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (command == "diff") return dhat_view::diff_command(args);
     if (command == "check") return dhat_view::check_command(args);
     if (command == "open") return dhat_view::open_command(args);
+    if (command == "plot") return dhat_view::plot_command(args);
     return dhat_view::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
   } catch (const dhat_view::ProfileError& error) {
     return dhat_view::usage_error(error.what());

@@ -66,6 +66,18 @@ Profile load_profile(const std::string& path) {
   profile.tg = number(doc, "tg");
   profile.te = number(doc, "te");
   profile.short_lived = number(doc, "tuth");
+  if (const auto timeline = doc.find("dhatCppTimeline"); timeline != doc.end() && timeline->is_object()) {
+    profile.timeline_bucket = number(*timeline, "bucketUs");
+    for (const char* key : {"maxBytes", "endBytes"}) {
+      auto& into = std::string(key) == "maxBytes" ? profile.timeline_max : profile.timeline_end;
+      for (const auto& value : timeline->value(key, nlohmann::json::array())) {
+        into.push_back(value.is_number_unsigned() ? value.get<std::uint64_t>() : 0);
+      }
+    }
+    if (profile.timeline_max.size() != profile.timeline_end.size()) {
+      throw ProfileError("'" + path + "' is damaged: its heap timeline's columns differ in length");
+    }
+  }
   const auto& ftbl = doc["ftbl"];
   for (const auto& pp : doc["pps"]) {
     ProgramPoint point;

@@ -27,6 +27,9 @@ struct Profile {
   bool lifetimes = false;  // bklt
   std::uint64_t tg = 0, te = 0, short_lived = 0;
   std::vector<ProgramPoint> pps;
+  // dhat-cpp's heap timeline (empty for other profilers' files).
+  std::uint64_t timeline_bucket = 0;
+  std::vector<std::uint64_t> timeline_max, timeline_end;
 };
 
 Profile load_profile(const std::string& path);

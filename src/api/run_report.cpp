@@ -35,11 +35,18 @@ std::string command_line() {
 struct CopiedState {
   core::GlobalCounters global;
   std::vector<report::RawProgramPoint> raw;
+  report::HeapTimeline timeline;
 };
 
 // Runs under the recorder's lock: copy numbers and addresses, nothing more.
-void copy_state(const core::HeapModel& model, const core::StackTable& stacks, std::uint64_t now_us, void* context) {
+void copy_state(const core::HeapModel& model, const core::StackTable& stacks, const core::Timeline& timeline,
+                std::uint64_t now_us, void* context) {
   auto* out = static_cast<CopiedState*>(context);
+  out->timeline.bucket_us = timeline.bucket_us();
+  for (std::size_t i = 0; i < timeline.used(); ++i) {
+    out->timeline.max_bytes.push_back(timeline.max_bytes(i));
+    out->timeline.end_bytes.push_back(timeline.end_bytes(i));
+  }
   out->global = model.global();
   out->global.tend_us = now_us;
   out->raw.reserve(model.pp_count());
@@ -73,6 +80,7 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
   header.pid = static_cast<long>(getpid());
   header.tg_us = state.global.tgmax_us;
   header.te_us = state.global.tend_us;
+  header.timeline = state.timeline;
   written.error = report::write_file_atomically(path, report::to_dhat_json(header, points));
   written.summary = summary_of(settings, state.global);
   return written;

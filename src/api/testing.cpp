@@ -28,7 +28,8 @@ struct Totals {
   std::vector<std::uint64_t> blocks, bytes;
 };
 
-void copy_totals(const core::HeapModel& model, const core::StackTable&, std::uint64_t, void* context) {
+void copy_totals(const core::HeapModel& model, const core::StackTable&, const core::Timeline&, std::uint64_t,
+                 void* context) {
   auto* out = static_cast<Totals*>(context);
   out->blocks.resize(model.pp_count());
   out->bytes.resize(model.pp_count());
@@ -44,7 +45,8 @@ struct GrownSites {
   std::vector<report::RawProgramPoint> raw;
 };
 
-void copy_grown_sites(const core::HeapModel& model, const core::StackTable& stacks, std::uint64_t, void* context) {
+void copy_grown_sites(const core::HeapModel& model, const core::StackTable& stacks, const core::Timeline&,
+                      std::uint64_t, void* context) {
   auto* out = static_cast<GrownSites*>(context);
   for (core::PpId id = 0; id < model.pp_count(); ++id) {
     const bool existed = id < out->before->blocks.size();

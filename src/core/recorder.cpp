@@ -30,6 +30,7 @@ struct RecorderState {
   StackTable stacks;
   LiveTable live;
   HeapModel model;
+  Timeline timeline;
   std::size_t dropped = 0;
   int open_watermarks = 0;
   bool watermark_open[kWatermarkSlots] = {};
@@ -125,6 +126,7 @@ DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes) {
       return;
     }
     s->model.on_alloc(pp, bytes, now);
+    s->timeline.record(now, s->model.global().curr_bytes);
     raise_watermarks(*s);
   }
   count_for_this_thread(1, bytes, static_cast<std::int64_t>(bytes));
@@ -150,6 +152,7 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   s->stacks.clear();
   s->live.clear();
   s->model.clear();
+  s->timeline.clear();
   s->dropped = 0;
   set_unwinder(settings.unwinder);
   s->clock.start();
@@ -177,7 +180,9 @@ void record_free(void* block) noexcept {
     if (!phase_is(Phase::recording) || !s->live.remove(reinterpret_cast<std::uintptr_t>(block), &freed)) {
       return;
     }
-    s->model.on_free(freed.pp, freed.size, freed.birth_us, s->clock.now_us());
+    const std::uint64_t now = s->clock.now_us();
+    s->model.on_free(freed.pp, freed.size, freed.birth_us, now);
+    s->timeline.record(now, s->model.global().curr_bytes);
   }
   count_for_this_thread(0, 0, -static_cast<std::int64_t>(freed.size));
 }
@@ -222,7 +227,9 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
       ++s->dropped;
       return;
     }
-    s->model.on_realloc(ticket.block.pp, ticket.block.size, bytes, s->clock.now_us());
+    const std::uint64_t now = s->clock.now_us();
+    s->model.on_realloc(ticket.block.pp, ticket.block.size, bytes, now);
+    s->timeline.record(now, s->model.global().curr_bytes);
     raise_watermarks(*s);
   }
   count_for_this_thread(1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(ticket.block.size));
@@ -274,7 +281,7 @@ bool read_state(StateReader reader, void* context) noexcept {
     return false;
   }
   const std::uint64_t now = phase_is(Phase::stopped) ? s->model.global().tend_us : s->clock.now_us();
-  reader(s->model, s->stacks, now, context);
+  reader(s->model, s->stacks, s->timeline, now, context);
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include "core/live_table.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
+#include "core/timeline.hpp"
 
 namespace dhat::core {
 
@@ -59,7 +60,8 @@ bool is_ad_hoc_run() noexcept;
 // Calls `reader` with the lock held and the state as it is now (or as frozen by stop), with
 // `now_us` the time to report as t-end. Allocations made by `reader` are not recorded. False
 // (and `reader` not called) when nothing runs.
-using StateReader = void (*)(const HeapModel& model, const StackTable& stacks, std::uint64_t now_us, void* context);
+using StateReader = void (*)(const HeapModel& model, const StackTable& stacks, const Timeline& timeline,
+                             std::uint64_t now_us, void* context);
 bool read_state(StateReader reader, void* context) noexcept;
 
 // Ends recording: waits for events in flight, sets t-end and freezes the model. False if nothing

@@ -53,6 +53,11 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
   }
   doc["pps"] = std::move(pps);
   doc["ftbl"] = points.ftbl;
+  if (!header.ad_hoc && !header.timeline.max_bytes.empty()) {
+    doc["dhatCppTimeline"] = {{"bucketUs", header.timeline.bucket_us},
+                              {"maxBytes", header.timeline.max_bytes},
+                              {"endBytes", header.timeline.end_bytes}};
+  }
   // One PP per line keeps the file small yet readable with grep and diff.
   std::string text = "{";
   bool first = true;

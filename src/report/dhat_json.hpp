@@ -8,10 +8,19 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "report/program_points.hpp"
 
 namespace dhat::report {
+
+// The heap's size over the run (core/timeline.hpp), written as the extra field
+// "dhatCppTimeline", which the stock viewer ignores and `dhat-view plot` draws.
+struct HeapTimeline {
+  std::uint64_t bucket_us = 0;
+  std::vector<std::uint64_t> max_bytes;  // most live bytes within each bucket
+  std::vector<std::uint64_t> end_bytes;  // live bytes at each bucket's end
+};
 
 struct ProfileHeader {
   bool ad_hoc = false;  // ad hoc profile: bklt false, units/events, no t-gmax
@@ -20,6 +29,7 @@ struct ProfileHeader {
   long pid = 0;
   std::uint64_t tg_us = 0;
   std::uint64_t te_us = 0;
+  HeapTimeline timeline;
 };
 
 std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& points);

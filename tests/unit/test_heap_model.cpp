@@ -2,6 +2,7 @@
 // snapshots every program point at every new peak (Valgrind's O(PPs) method).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -111,6 +112,46 @@ TEST(HeapModel, LazyPeakSnapshotMatchesBruteForce) {
       ASSERT_EQ(model.pp(pp).curr_bytes, ref.curr[pp]) << "seed " << seed << " pp " << pp;
     }
   }
+}
+
+}  // namespace
+
+#include "core/timeline.hpp"
+
+namespace {
+
+TEST(Timeline, BoundedBucketsKeepThePeakAndTheEnd) {
+  dhat::core::Timeline timeline;
+  std::uint64_t live = 0, peak = 0;
+  std::mt19937 random(3);
+  std::uint64_t now = 0;
+  for (int step = 0; step < 100000; ++step) {
+    now += random() % 50;
+    live = random() % 2 == 0 ? live + random() % 1000 : (live > 500 ? live - 500 : 0);
+    peak = std::max(peak, live);
+    timeline.record(now, live);
+  }
+  ASSERT_LE(timeline.used(), dhat::core::Timeline::kBuckets);
+  ASSERT_GT(timeline.used(), dhat::core::Timeline::kBuckets / 2);  // merging keeps at least half in use
+  std::uint64_t seen_peak = 0;
+  for (std::size_t i = 0; i < timeline.used(); ++i) {
+    seen_peak = std::max(seen_peak, timeline.max_bytes(i));
+    ASSERT_GE(timeline.max_bytes(i), timeline.end_bytes(i));
+  }
+  EXPECT_EQ(seen_peak, peak);
+  EXPECT_EQ(timeline.end_bytes(timeline.used() - 1), live);
+  EXPECT_GE(timeline.bucket_us() * timeline.used(), now);
+}
+
+TEST(Timeline, QuietBucketsKeepTheLevel) {
+  dhat::core::Timeline timeline;
+  timeline.record(0, 100);
+  timeline.record(10, 300);
+  timeline.record(10, 50);
+  ASSERT_EQ(timeline.used(), 11U);
+  EXPECT_EQ(timeline.max_bytes(5), 100U);  // nothing happened: the level stays
+  EXPECT_EQ(timeline.max_bytes(10), 300U);
+  EXPECT_EQ(timeline.end_bytes(10), 50U);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ TEST_F(RecorderTest, EventsOutsideARunAreIgnored) {
   record_free(fake_block(1));
   GlobalCounters frozen;
   ASSERT_TRUE(read_state(
-      [](const HeapModel& model, const StackTable&, std::uint64_t, void* out) {
+      [](const HeapModel& model, const StackTable&, const Timeline&, std::uint64_t, void* out) {
         *static_cast<GlobalCounters*>(out) = model.global();
       },
       &frozen));

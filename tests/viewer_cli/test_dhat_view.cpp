@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -125,6 +126,36 @@ TEST(DhatView, OurFileAndValgrindsFileAgreeOnTheScenarioSites) {
   EXPECT_TRUE(has(summary, "instrs")) << summary.out;
 }
 
+TEST(DhatView, PlotDrawsTheTimelineWithTgmaxMarked) {
+  ASSERT_EQ(std::system((std::string(DHAT_SCENARIO_PROFILED) + " plot-me.json 2>/dev/null").c_str()), 0);
+  std::remove("plot-me.svg");
+  std::remove("plot-me.png");
+  const Result r = run("plot plot-me.json --png");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream in("plot-me.svg");
+  std::stringstream svg;
+  svg << in.rdbuf();
+  const std::string text = svg.str();
+  EXPECT_EQ(text.rfind("<svg", 0), 0U);
+  EXPECT_NE(text.find("class=\"heap\""), std::string::npos);
+  EXPECT_NE(text.find("class=\"tgmax\""), std::string::npos);
+  // The peak label is the profile's bytes at t-gmax.
+  const auto doc = nlohmann::json::parse(std::ifstream("plot-me.json"));
+  std::uint64_t gb = 0;
+  for (const auto& pp : doc["pps"]) {
+    gb += pp["gb"].get<std::uint64_t>();
+  }
+  std::string with_commas = std::to_string(gb);
+  for (int i = static_cast<int>(with_commas.size()) - 3; i > 0; i -= 3) {
+    with_commas.insert(static_cast<std::size_t>(i), ",");
+  }
+  EXPECT_NE(text.find(">" + with_commas + " B<"), std::string::npos) << with_commas;
+  EXPECT_TRUE(has(r, "wrote plot-me.png")) << r.out;  // rsvg-convert is installed by .ci/install-deps
+  const Result other = run("plot " + kBefore);
+  EXPECT_EQ(other.status, 2);
+  EXPECT_TRUE(has(other, "has no heap timeline")) << other.out;
+}
+
 TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
   {
     std::ofstream("not-json.json") << "hello";
@@ -161,7 +192,7 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
 
 TEST(DhatView, HelpForEverySubcommand) {
   EXPECT_EQ(run("--help").status, 0);
-  for (const char* sub : {"open", "summary", "diff", "check"}) {
+  for (const char* sub : {"open", "summary", "diff", "check", "plot"}) {
     const Result r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_TRUE(has(r, std::string("usage: dhat-view ") + sub)) << r.out;

@@ -1,0 +1,40 @@
+#include "core/timeline.hpp"
+
+namespace dhat::core {
+
+void Timeline::clear() noexcept {
+  shift_ = 0;
+  used_ = 0;
+}
+
+void Timeline::halve() noexcept {
+  const std::size_t merged = (used_ + 1) / 2;
+  for (std::size_t i = 0; i < merged; ++i) {
+    const std::size_t a = 2 * i, b = 2 * i + 1;
+    const bool has_b = b < used_;
+    max_[i] = has_b && max_[b] > max_[a] ? max_[b] : max_[a];
+    end_[i] = has_b ? end_[b] : end_[a];
+  }
+  used_ = merged;
+  ++shift_;
+}
+
+void Timeline::record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept {
+  while ((now_us >> shift_) >= kBuckets) {
+    halve();
+  }
+  const auto bucket = static_cast<std::size_t>(now_us >> shift_);
+  // Buckets nothing happened in keep the level the heap had when they began.
+  const std::uint64_t level = used_ == 0 ? 0 : end_[used_ - 1];
+  while (used_ <= bucket) {
+    max_[used_] = level;
+    end_[used_] = level;
+    ++used_;
+  }
+  if (live_bytes > max_[bucket]) {
+    max_[bucket] = live_bytes;
+  }
+  end_[bucket] = live_bytes;
+}
+
+}  // namespace dhat::core

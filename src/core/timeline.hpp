@@ -1,0 +1,35 @@
+// The heap's size over the run, in bounded memory: a fixed number of time buckets, each with the
+// most live bytes seen in it and the live bytes at its end. When the run outgrows the buckets,
+// their width doubles and neighbours merge, so a run of any length keeps the same shape of data.
+//
+// Contract: not thread-safe (the recorder serializes calls); no allocation (a fixed array).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dhat::core {
+
+class Timeline {
+ public:
+  static constexpr std::size_t kBuckets = 512;
+
+  void clear() noexcept;
+  // The live bytes became `live_bytes` at `now_us` (times never go backwards).
+  void record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept;
+
+  std::uint64_t bucket_us() const noexcept { return std::uint64_t{1} << shift_; }
+  std::size_t used() const noexcept { return used_; }
+  std::uint64_t max_bytes(std::size_t bucket) const noexcept { return max_[bucket]; }
+  std::uint64_t end_bytes(std::size_t bucket) const noexcept { return end_[bucket]; }
+
+ private:
+  void halve() noexcept;
+
+  unsigned shift_ = 0;    // bucket width = 2^shift_ µs
+  std::size_t used_ = 0;  // buckets [0, used_) hold data
+  std::uint64_t max_[kBuckets] = {};
+  std::uint64_t end_[kBuckets] = {};
+};
+
+}  // namespace dhat::core
