@@ -120,6 +120,17 @@ TEST(DhatView, OurFileAndValgrindsFileAgreeOnTheScenarioSites) {
   const Result theirs = run("check view-valgrind.json --max-function-bytes vg_peak_site=199999");
   EXPECT_EQ(theirs.status, 1) << theirs.out;
   EXPECT_TRUE(has(theirs, "'vg_peak_site' 200,000 > limit 199,999")) << theirs.out;
+  const Result our_summary = run("summary view-ours.json --sort tgmax --top 3");
+  EXPECT_EQ(our_summary.status, 0) << our_summary.out;
+  EXPECT_TRUE(has(our_summary, "Mode:    cpp-heap\n")) << our_summary.out;
+  EXPECT_TRUE(has(our_summary, "vg_peak_site")) << our_summary.out;  // the site of the peak comes first
+  const Result across = run("diff view-ours.json view-valgrind.json --json");
+  ASSERT_EQ(across.status, 0) << across.out;
+  // Valgrind also counts libstdc++'s 72,704-byte emergency pool, made before main.
+  const auto across_doc = nlohmann::json::parse(across.out);
+  EXPECT_EQ(across_doc["totals"]["total bytes"]["after"].get<std::int64_t>() -
+                across_doc["totals"]["total bytes"]["before"].get<std::int64_t>(),
+            72704);
   const Result summary = run("summary view-valgrind.json --top 1");
   EXPECT_EQ(summary.status, 0) << summary.out;
   EXPECT_TRUE(has(summary, "Mode:    heap\n")) << summary.out;
