@@ -17,14 +17,6 @@ const char* kHelp =
     "  Fails (exit 1) when the profile exceeds a limit. --max-function-bytes limits the total\n"
     "  bytes of the program points with FUNCTION in any of their frames.\n";
 
-bool parse_limit(const std::string& text, std::uint64_t* out) {
-  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  *out = std::stoull(text);
-  return true;
-}
-
 struct FunctionLimit {
   std::string function;
   std::uint64_t max_bytes;
@@ -55,7 +47,7 @@ int check_command(const Args& args) {
     for (Limit& limit : limits) {
       if (a == limit.option) {
         known = true;
-        if (i + 1 >= args.size() || !parse_limit(args[i + 1], &limit.value)) {
+        if (i + 1 >= args.size() || !parse_count(args[i + 1], &limit.value)) {
           return usage_error(a + " needs a whole number");
         }
         limit.set = true;
@@ -69,7 +61,7 @@ int check_command(const Args& args) {
       const std::string spec = i + 1 < args.size() ? args[++i] : "";
       const std::size_t eq = spec.rfind('=');
       FunctionLimit limit{};
-      if (eq == std::string::npos || eq == 0 || !parse_limit(spec.substr(eq + 1), &limit.max_bytes)) {
+      if (eq == std::string::npos || eq == 0 || !parse_count(spec.substr(eq + 1), &limit.max_bytes)) {
         return usage_error("--max-function-bytes needs FUNCTION=N, not '" + spec + "'");
       }
       limit.function = spec.substr(0, eq);

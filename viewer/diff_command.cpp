@@ -61,11 +61,11 @@ int diff_command(const Args& args) {
         return usage_error("unknown metric '" + args[i] + "'");
       }
     } else if (a == "--top" && i + 1 < args.size()) {
-      const std::string& value = args[++i];
-      if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9) {
-        return usage_error("--top needs a whole number, not '" + value + "'");
+      std::uint64_t value = 0;
+      if (!parse_count(args[++i], &value, 9)) {
+        return usage_error("--top needs a whole number, not '" + args[i] + "'");
       }
-      top = std::stoul(value);
+      top = value;
     } else if (a == "--json") {
       json = true;
     } else if (!a.empty() && a[0] == '-') {

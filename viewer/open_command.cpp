@@ -20,6 +20,7 @@
 
 #include "commands.hpp"
 #include "profile_file.hpp"
+#include "text_format.hpp"
 
 namespace dhat_view {
 
@@ -125,7 +126,7 @@ void open_browser(const std::string& url) {
 
 int open_command(const Args& args) {
   std::string path, viewer_arg;
-  int port = 0;
+  long port = 0;
   long seconds = -1;
   bool browser = true;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -136,15 +137,11 @@ int open_command(const Args& args) {
     } else if (a == "--viewer" && i + 1 < args.size()) {
       viewer_arg = args[++i];
     } else if ((a == "--port" || a == "--seconds") && i + 1 < args.size()) {
-      const std::string& value = args[++i];
-      if (value.empty() || value.size() > 6 || value.find_first_not_of("0123456789") != std::string::npos) {
-        return usage_error(a + " needs a whole number, not '" + value + "'");
+      std::uint64_t value = 0;
+      if (!parse_count(args[++i], &value, 6) || (a == "--port" && value > 65535)) {
+        return usage_error(a + " needs a whole number, not '" + args[i] + "'");
       }
-      if (a == "--port") {
-        port = std::stoi(value);
-      } else {
-        seconds = std::stol(value);
-      }
+      (a == "--port" ? port : seconds) = static_cast<long>(value);
     } else if (a == "--no-browser") {
       browser = false;
     } else if (!a.empty() && a[0] == '-') {

@@ -37,11 +37,11 @@ int summary_command(const Args& args) {
         return usage_error("unknown metric '" + args[i] + "' (total-bytes, total-blocks, tgmax, tend, short-lived)");
       }
     } else if ((a == "--top" || a == "--frames") && i + 1 < args.size()) {
-      const std::string& value = args[++i];
-      if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9) {
-        return usage_error(a + " needs a whole number, not '" + value + "'");
+      std::uint64_t value = 0;
+      if (!parse_count(args[++i], &value, 9)) {
+        return usage_error(a + " needs a whole number, not '" + args[i] + "'");
       }
-      (a == "--top" ? top : frames) = std::stoul(value);
+      (a == "--top" ? top : frames) = value;
     } else if (a == "--json") {
       json = true;
     } else if (!a.empty() && a[0] == '-') {

@@ -2,24 +2,27 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
+
+#include "report/summary.hpp"
 
 namespace dhat_view {
 
-// 1234567 -> "1,234,567"; negative values keep their sign.
+// 1234567 -> "1,234,567"; negative values keep their sign (digits: src/report/summary.cpp).
 inline std::string commas(std::int64_t value) {
-  const bool negative = value < 0;
-  std::string digits =
-      std::to_string(negative ? -static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value));
-  std::string out;
-  const std::size_t lead = digits.size() % 3;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i != 0 && i >= lead && (i - lead) % 3 == 0) {
-      out += ',';
-    }
-    out += digits[i];
+  const std::string digits =
+      dhat::report::with_commas(value < 0 ? -static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value));
+  return value < 0 ? "-" + digits : digits;
+}
+
+// A whole decimal number of at most `max_digits` digits (command-line values); false otherwise.
+inline bool parse_count(const std::string& text, std::uint64_t* out, std::size_t max_digits = 18) {
+  if (text.empty() || text.size() > max_digits || text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
   }
-  return negative ? "-" + out : out;
+  *out = std::stoull(text);
+  return true;
 }
 
 inline std::string signed_commas(std::int64_t value) { return (value > 0 ? "+" : "") + commas(value); }
