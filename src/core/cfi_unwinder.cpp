@@ -255,6 +255,7 @@ dhat::core::UnwindRule compute_rule(std::uintptr_t pc) {
   DwarfEhBases bases{};
   const auto* fde = static_cast<const std::uint8_t*>(_Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases));
   if (fde == nullptr) {
+    rule.no_fde = true;
     return rule;
   }
   // FDE: length, CIE pointer (relative to its own field), pc_begin, pc_range, [augmentation], code.
@@ -347,38 +348,96 @@ CacheSlot g_cache[kCacheSlots];
 
 std::uint64_t pack(const dhat::core::UnwindRule& r) {
   return (r.valid ? 1ULL : 0ULL) | (r.cfa_from_rbp ? 2ULL : 0ULL) | (r.rbp_saved ? 4ULL : 0ULL) |
-         (r.outermost ? 8ULL : 0ULL) |
+         (r.outermost ? 8ULL : 0ULL) | (r.no_fde ? 16ULL : 0ULL) |
          (static_cast<std::uint64_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(r.rbp_offset))) << 8) |
          (static_cast<std::uint64_t>(static_cast<std::uint32_t>(r.cfa_offset)) << 32);
 }
 
-dhat::core::UnwindRule unpack(std::uint64_t v) {
-  dhat::core::UnwindRule r;
-  r.valid = (v & 1) != 0;
-  r.cfa_from_rbp = (v & 2) != 0;
-  r.rbp_saved = (v & 4) != 0;
-  r.outermost = (v & 8) != 0;
-  r.rbp_offset = static_cast<std::int16_t>(static_cast<std::uint16_t>(v >> 8));
-  r.cfa_offset = static_cast<std::int32_t>(static_cast<std::uint32_t>(v >> 32));
-  return r;
-}
+// The packed rule for the code at `pc`.
 
-dhat::core::UnwindRule cached_rule(std::uintptr_t pc) {
+std::uint64_t cached_rule(std::uintptr_t pc) {
   CacheSlot& slot = g_cache[((pc * 0x9E3779B97F4A7C15ULL) >> 48) & (kCacheSlots - 1)];
   if (slot.pc.load(std::memory_order_acquire) == pc) {
     const std::uint64_t packed = slot.packed.load(std::memory_order_acquire);
     if (slot.pc.load(std::memory_order_acquire) == pc) {
-      return unpack(packed);
+      return packed;
     }
   }
   const dhat::core::UnwindRule rule = compute_rule(pc);
+  const std::uint64_t packed = pack(rule);
   const bool fits = rule.rbp_offset >= -32768 && rule.rbp_offset <= 32767;
   if (fits) {
     slot.pc.store(0, std::memory_order_release);
-    slot.packed.store(pack(rule), std::memory_order_release);
+    slot.packed.store(packed, std::memory_order_release);
     slot.pc.store(pc, std::memory_order_release);
   }
-  return rule;
+  return fits ? packed : 0;  // an rbp offset that does not fit: an unmodelled rule (invalid)
+}
+
+// Packed-rule fields, read without unpacking on the walk's hot loop.
+constexpr bool rule_valid(std::uint64_t r) { return (r & 1) != 0; }
+constexpr bool rule_ends_stack(std::uint64_t r) { return (r & (8 | 16)) != 0; }  // outermost or no FDE
+constexpr bool rule_cfa_from_rbp(std::uint64_t r) { return (r & 2) != 0; }
+constexpr bool rule_rbp_saved(std::uint64_t r) { return (r & 4) != 0; }
+constexpr std::intptr_t rule_rbp_offset(std::uint64_t r) {
+  return static_cast<std::int16_t>(static_cast<std::uint16_t>(r >> 8));
+}
+constexpr std::intptr_t rule_cfa_offset(std::uint64_t r) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(r >> 32));
+}
+
+// One step up the stack with a valid rule: false if the result makes no sense.
+inline bool step(std::uint64_t rule, dhat::core::CallerFrame& regs) {
+  const std::uintptr_t cfa = (rule_cfa_from_rbp(rule) ? regs.rbp : regs.rsp) + rule_cfa_offset(rule);
+  if (cfa <= regs.rsp) {
+    return false;  // a caller's frame is always above its callee's: something is off
+  }
+  regs.ip = *reinterpret_cast<const std::uintptr_t*>(cfa - 8);
+  if (rule_rbp_saved(rule)) {
+    regs.rbp = *reinterpret_cast<const std::uintptr_t*>(cfa + rule_rbp_offset(rule));
+  }
+  regs.rsp = cfa;
+  return true;
+}
+
+// The walk shared by both entry points. Frames for which `is_profiler_frame` is true are skipped
+// while they lead the stack. Returns false when a frame needs libgcc.
+template <typename SkipFrame>
+bool walk(dhat::core::CallerFrame regs, dhat::core::RawStack& out, std::size_t max_frames, SkipFrame skip,
+          dhat::core::WalkTrace* trace) {
+  out.depth = 0;
+  if (trace != nullptr) {
+    trace->ends_with_zero = false;
+  }
+  bool trimming = true;
+  for (int guard = 0; guard < 1024 && out.depth < max_frames; ++guard) {
+    if (regs.ip == 0) {
+      if (trace != nullptr) {
+        trace->ends_with_zero = true;
+      }
+      return true;
+    }
+    const std::uint64_t rule = cached_rule(regs.ip - 1);
+    if (trimming && !skip(regs.ip)) {
+      trimming = false;
+    }
+    if (!trimming) {
+      if (trace != nullptr) {
+        trace->rules[out.depth] = rule;
+      }
+      out.frames[out.depth++] = regs.ip;
+      if (out.depth >= max_frames) {
+        return true;
+      }
+    }
+    if (rule_ends_stack(rule)) {
+      return true;  // _start or clone3 (undefined return address), or code without an FDE
+    }
+    if (!rule_valid(rule) || !step(rule, regs)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -389,49 +448,33 @@ UnwindRule explain_rule(std::uintptr_t lookup_pc) noexcept { return compute_rule
 
 DHAT_CAPTURE_PATH bool cfi_capture(RawStack& out, std::size_t max_frames,
                                    bool (*is_profiler_frame)(std::uintptr_t)) noexcept {
-  out.depth = 0;
   // This function keeps a frame pointer (it takes its own frame address), so its caller's
-  // registers are known exactly: return address at rbp + 8, caller's rsp = rbp + 16.
-  auto* frame = static_cast<std::uintptr_t*>(__builtin_frame_address(0));
-  std::uintptr_t ip = frame[1];
-  std::uintptr_t rsp = reinterpret_cast<std::uintptr_t>(frame) + 16;
-  std::uintptr_t rbp = frame[0];
-  bool trimming = true;
-  for (int guard = 0; guard < 1024 && out.depth < max_frames; ++guard) {
-    if (ip == 0) {
+  // registers are known exactly.
+  return walk(caller_frame_of(__builtin_frame_address(0)), out, max_frames, is_profiler_frame, nullptr);
+}
+
+bool cfi_walk(const CallerFrame& start, RawStack& out, std::size_t max_frames, WalkTrace* trace) noexcept {
+  return walk(
+      start, out, max_frames, [](std::uintptr_t) { return false; }, trace);
+}
+
+bool cfi_same_walk(const CallerFrame& start, const std::uintptr_t* frames, const std::uint64_t* rules,
+                   std::uint32_t depth, bool ends_with_zero, std::size_t max_frames) noexcept {
+  CallerFrame regs = start;
+  for (std::uint32_t i = 0; i < depth; ++i) {
+    if (regs.ip != frames[i]) {
+      return false;
+    }
+    // The same return address has the same rule, so the remembered one applies.
+    const std::uint64_t rule = rules[i];
+    if (i + 1 == depth && (depth >= max_frames || rule_ends_stack(rule))) {
       return true;
     }
-    if (trimming && !is_profiler_frame(ip)) {
-      trimming = false;
+    if (!rule_valid(rule) || !step(rule, regs)) {
+      return false;
     }
-    if (!trimming) {
-      out.frames[out.depth++] = ip;
-      if (out.depth >= max_frames) {
-        return true;
-      }
-    }
-    const UnwindRule rule = cached_rule(ip - 1);
-    if (rule.outermost) {
-      return true;
-    }
-    if (!rule.valid) {
-      // No FDE: the end of the stack (or code without CFI, which libgcc cannot walk either).
-      // Anything else unmodelled: hand the whole walk to libgcc.
-      DwarfEhBases bases{};
-      return _Unwind_Find_FDE(reinterpret_cast<void*>(ip - 1), &bases) == nullptr;
-    }
-    const std::uintptr_t cfa = (rule.cfa_from_rbp ? rbp : rsp) + static_cast<std::intptr_t>(rule.cfa_offset);
-    if (cfa <= rsp) {
-      return false;  // a caller's frame is always above its callee's: something is off
-    }
-    const std::uintptr_t next_ip = *reinterpret_cast<const std::uintptr_t*>(cfa - 8);
-    if (rule.rbp_saved) {
-      rbp = *reinterpret_cast<const std::uintptr_t*>(cfa + static_cast<std::intptr_t>(rule.rbp_offset));
-    }
-    rsp = cfa;
-    ip = next_ip;
   }
-  return true;
+  return ends_with_zero && regs.ip == 0;
 }
 
 }  // namespace dhat::core

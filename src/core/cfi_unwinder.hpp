@@ -24,6 +24,7 @@ struct UnwindRule {
   std::int32_t cfa_offset = 0;
   bool rbp_saved = false;
   std::int32_t rbp_offset = 0;
+  bool no_fde = false;  // no call-frame information at all: the walk ends (as libgcc's does)
 };
 
 // The rule for the code at `lookup_pc` (a return address - 1, or an exact pc).
@@ -31,5 +32,21 @@ UnwindRule explain_rule(std::uintptr_t lookup_pc) noexcept;
 
 // Walks the stack of the calling function's caller upwards; see stack_capture.hpp for trimming.
 bool cfi_capture(RawStack& out, std::size_t max_frames, bool (*is_profiler_frame)(std::uintptr_t)) noexcept;
+
+// What a walk used, so that a later walk from the same place can be checked instead of redone:
+// the packed rule of each recorded frame, and whether the walk ended on a zero return address.
+struct WalkTrace {
+  std::uint64_t rules[kMaxFramesLimit];
+  bool ends_with_zero = false;
+};
+
+// Walks upwards from `start` (no trimming), recording what it used into `trace` if given.
+bool cfi_walk(const CallerFrame& start, RawStack& out, std::size_t max_frames, WalkTrace* trace) noexcept;
+
+// True if walking from `start` now gives exactly `frames` (as a walk traced into `rules` and
+// `ends_with_zero` did): the same registers and return addresses, with the remembered rules
+// instead of cache lookups. A few loads and compares per frame.
+bool cfi_same_walk(const CallerFrame& start, const std::uintptr_t* frames, const std::uint64_t* rules,
+                   std::uint32_t depth, bool ends_with_zero, std::size_t max_frames) noexcept;
 
 }  // namespace dhat::core

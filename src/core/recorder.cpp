@@ -1,12 +1,15 @@
 #include "core/recorder.hpp"
 
 #include <pthread.h>
+#include <sys/single_threaded.h>
 
 #include <mutex>
 
+#include "core/cfi_unwinder.hpp"
 #include "core/clock.hpp"
 #include "core/reentrancy_guard.hpp"
 #include "core/stack_capture.hpp"
+#include "core/stack_memo.hpp"
 
 namespace dhat::core {
 
@@ -18,6 +21,10 @@ namespace {
 
 thread_local bool t_holds_lock __attribute__((tls_model("initial-exec"))) = false;
 thread_local ThreadHeapCounters t_counters __attribute__((tls_model("initial-exec")));
+thread_local StackMemo t_stack_memo __attribute__((tls_model("initial-exec")));
+
+// The current run's number (from 1), so that memo entries of an earlier run never match.
+std::atomic<std::uint32_t> g_generation{0};
 
 constexpr int kWatermarkSlots = 32;
 
@@ -46,15 +53,25 @@ RecorderState& state() {
 
 // The recorder's lock, marking the owning thread: a free made while this thread holds it (by a
 // state reader) must not try to take it again.
+//
+// While the process has a single thread (glibc's __libc_single_threaded: true until the first
+// pthread_create), no other thread can be inside, and the lock's two atomic operations (a sixth
+// of a profiled new/delete pair) are skipped. A thread can only appear through pthread_create
+// called by that one thread, never while it is in here, and pthread_create orders everything
+// before it with the new thread.
 class Hold {
  public:
-  Hold() : state_(state()) {
-    state_.mutex.lock();
+  Hold() : state_(state()), locked_(__libc_single_threaded == 0) {
+    if (locked_) {
+      state_.mutex.lock();
+    }
     t_holds_lock = true;
   }
   ~Hold() {
     t_holds_lock = false;
-    state_.mutex.unlock();
+    if (locked_) {
+      state_.mutex.unlock();
+    }
   }
   Hold(const Hold&) = delete;
   Hold& operator=(const Hold&) = delete;
@@ -63,6 +80,7 @@ class Hold {
 
  private:
   RecorderState& state_;
+  bool locked_;
 };
 
 bool phase_is(Phase phase) { return g_phase.load(std::memory_order_relaxed) == static_cast<int>(phase); }
@@ -111,15 +129,79 @@ void count_for_this_thread(std::uint64_t new_blocks, std::uint64_t new_bytes, st
   }
 }
 
-DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes) {
+// A captured stack, or the memo entry that already knows its program point.
+struct CapturedStack {
   RawStack stack;
-  capture_stack(stack, state().settings.max_frames);
+  WalkTrace trace;
+  StackMemoEntry* memo = nullptr;  // where to remember this walk (cfi walks from a known caller)
+  bool memo_hit = false;           // memo->pp is this stack's program point (if the run is the same)
+};
+
+DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
+  const std::size_t max_frames = state().settings.max_frames;
+  if (entry_frame == nullptr || state().settings.unwinder != Unwinder::cfi_cache) {
+    capture_stack(c.stack, max_frames);
+    return;
+  }
+  const CallerFrame start = caller_frame_of(entry_frame);
+  StackMemoEntry& memo = t_stack_memo.entry_for(start.ip);
+  if (memo.generation == g_generation.load(std::memory_order_relaxed) &&
+      cfi_same_walk(start, memo.frames, memo.rules, memo.depth, memo.ends_with_zero, max_frames)) {
+    c.memo = &memo;
+    c.memo_hit = true;
+    return;
+  }
+  if (!cfi_walk(start, c.stack, max_frames, &c.trace)) {
+    capture_stack_with(c.stack, max_frames, Unwinder::libgcc);  // trims the profiler's frames itself
+    return;
+  }
+  if (c.stack.depth <= StackMemoEntry::kFrames) {
+    c.memo = &memo;
+  }
+}
+
+// The program point of a captured stack, remembering new walks. Caller holds the lock.
+PpId program_point_of(RecorderState& s, CapturedStack& c) {
+  const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
+  if (c.memo_hit) {
+    if (c.memo->generation == generation) {
+      return c.memo->pp;
+    }
+    // A new run started between the check and the lock: intern the remembered frames afresh.
+    RawStack& stack = c.stack;
+    stack.depth = c.memo->depth;
+    for (std::uint32_t i = 0; i < stack.depth; ++i) {
+      stack.frames[i] = c.memo->frames[i];
+    }
+    const PpId pp = intern_stack(s, stack);
+    c.memo->generation = pp == kNoPp ? 0 : generation;
+    c.memo->pp = pp;
+    return pp;
+  }
+  const PpId pp = intern_stack(s, c.stack);
+  if (c.memo != nullptr && pp != kNoPp) {
+    StackMemoEntry& memo = *c.memo;
+    memo.generation = generation;
+    memo.pp = pp;
+    memo.depth = c.stack.depth;
+    memo.ends_with_zero = c.trace.ends_with_zero;
+    for (std::uint32_t i = 0; i < c.stack.depth; ++i) {
+      memo.frames[i] = c.stack.frames[i];
+      memo.rules[i] = c.trace.rules[i];
+    }
+  }
+  return pp;
+}
+
+DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
+  CapturedStack captured;
+  capture(captured, entry_frame);
   {
     Hold s;
     if (!phase_is(Phase::recording)) {
       return;
     }
-    const PpId pp = intern_stack(*s, stack);
+    const PpId pp = program_point_of(*s, captured);
     const std::uint64_t now = s->clock.now_us();
     if (pp == kNoPp || !s->live.insert(reinterpret_cast<std::uintptr_t>(block), LiveBlock{bytes, now, pp})) {
       ++s->dropped;
@@ -154,18 +236,19 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   s->model.clear();
   s->timeline.clear();
   s->dropped = 0;
+  g_generation.fetch_add(1, std::memory_order_relaxed);
   set_unwinder(settings.unwinder);
   s->clock.start();
   set_phase(settings.ad_hoc ? Phase::ad_hoc : Phase::recording);
   return true;
 }
 
-DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes) noexcept {
+DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* entry_frame) noexcept {
   ReentrancyGuard guard;
   if (!guard.entered() || block == nullptr) {
     return;
   }
-  record_new_block(block, bytes);
+  record_new_block(block, bytes, entry_frame);
 }
 
 void record_free(void* block) noexcept {
@@ -199,13 +282,13 @@ ReallocTicket realloc_detach(void* old_block) noexcept {
   return ticket;
 }
 
-DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block,
-                                      std::size_t bytes) noexcept {
+DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
+                                      const void* entry_frame) noexcept {
   if (!ticket.known) {
     // A block the profiler never saw (allocated before the run): DHAT counts the realloc as a
     // fresh allocation at this call site.
     if (new_block != nullptr) {
-      record_alloc(new_block, bytes);
+      record_alloc(new_block, bytes, entry_frame);
     }
     return;
   }

@@ -37,7 +37,9 @@ struct RecorderSettings {
 // Starts a run; false if one is running or stopped but not yet released.
 bool start_recording(const RecorderSettings& settings) noexcept;
 
-void record_alloc(void* block, std::size_t bytes) noexcept;
+// `entry_frame`: __builtin_frame_address(0) of the hook the program called, so that the walk
+// starts at the program's frame; null: walk from here and trim the profiler's frames.
+void record_alloc(void* block, std::size_t bytes, const void* entry_frame = nullptr) noexcept;
 void record_free(void* block) noexcept;
 
 // realloc is two steps around the real call, so the table never holds an address that libc
@@ -48,7 +50,8 @@ struct ReallocTicket {
   LiveBlock block{};
 };
 ReallocTicket realloc_detach(void* old_block) noexcept;
-void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes) noexcept;
+void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
+                    const void* entry_frame = nullptr) noexcept;
 
 // One ad hoc event at the caller's stack (only during an ad hoc run).
 void record_ad_hoc_event(std::uint64_t weight) noexcept;

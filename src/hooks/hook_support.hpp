@@ -13,13 +13,22 @@
 
 #define DHAT_HOOK extern "C" DHAT_CAPTURE_PATH __attribute__((visibility("default")))
 
+// In a hook's own body (not in a function it calls): the address its callee-facing frame
+// starts at. Taking it gives the hook a standard frame pointer (see caller_frame_of).
+#define DHAT_ENTRY_FRAME() __builtin_frame_address(0)
+
 namespace dhat::hooks {
 
 // always_inline, even at -O0: a helper with a frame of its own outside `dhat_text` would end
 // the trimming of the profiler's frames and show up as the allocation site.
-__attribute__((always_inline)) inline void* note_alloc(void* block, std::size_t bytes) noexcept {
+//
+// `entry_frame` is __builtin_frame_address(0) of the hook the program called (DHAT_ENTRY_FRAME()
+// in that hook): the stack walk starts at the program's own frame, so no profiler frame is
+// unwound and none needs trimming.
+__attribute__((always_inline)) inline void* note_alloc(void* block, std::size_t bytes,
+                                                       const void* entry_frame) noexcept {
   if (__builtin_expect(core::is_recording(), 0) && block != nullptr) {
-    core::record_alloc(block, bytes);
+    core::record_alloc(block, bytes, entry_frame);
   }
   return block;
 }

@@ -17,9 +17,9 @@ using dhat::hooks::release;
 
 namespace {
 
-DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes) {
+DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes, const void* entry_frame) {
   if (old_block == nullptr) {
-    return note_alloc(__libc_malloc(bytes), bytes);
+    return note_alloc(__libc_malloc(bytes), bytes, entry_frame);
   }
   if (bytes == 0) {
     // glibc frees the block and returns NULL: account it as a free.
@@ -28,7 +28,7 @@ DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes) {
   }
   const dhat::core::ReallocTicket ticket = dhat::core::realloc_detach(old_block);
   void* new_block = __libc_realloc(old_block, bytes);
-  dhat::core::realloc_attach(ticket, old_block, new_block, bytes);
+  dhat::core::realloc_attach(ticket, old_block, new_block, bytes, entry_frame);
   return new_block;
 }
 
@@ -36,21 +36,23 @@ bool is_power_of_two(std::size_t value) { return value != 0 && (value & (value -
 
 }  // namespace
 
-DHAT_HOOK void* malloc(std::size_t bytes) noexcept { return note_alloc(__libc_malloc(bytes), bytes); }
+DHAT_HOOK void* malloc(std::size_t bytes) noexcept {
+  return note_alloc(__libc_malloc(bytes), bytes, DHAT_ENTRY_FRAME());
+}
 
 DHAT_HOOK void free(void* block) noexcept { release(block); }
 
 DHAT_HOOK void* calloc(std::size_t count, std::size_t size) noexcept {
   // __libc_calloc rejects count * size overflow with NULL/ENOMEM; only a success is recorded.
   void* block = __libc_calloc(count, size);
-  return note_alloc(block, count * size);
+  return note_alloc(block, count * size, DHAT_ENTRY_FRAME());
 }
 
 DHAT_HOOK void* realloc(void* old_block, std::size_t bytes) noexcept {
   if (__builtin_expect(!dhat::core::is_recording(), 1)) {
     return __libc_realloc(old_block, bytes);
   }
-  return realloc_recorded(old_block, bytes);
+  return realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME());
 }
 
 DHAT_HOOK void* reallocarray(void* old_block, std::size_t count, std::size_t size) noexcept {
@@ -62,7 +64,7 @@ DHAT_HOOK void* reallocarray(void* old_block, std::size_t count, std::size_t siz
   if (__builtin_expect(!dhat::core::is_recording(), 1)) {
     return __libc_realloc(old_block, bytes);
   }
-  return realloc_recorded(old_block, bytes);
+  return realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME());
 }
 
 DHAT_HOOK int posix_memalign(void** out, std::size_t alignment, std::size_t bytes) noexcept {
@@ -73,18 +75,22 @@ DHAT_HOOK int posix_memalign(void** out, std::size_t alignment, std::size_t byte
   if (block == nullptr) {
     return ENOMEM;
   }
-  *out = note_alloc(block, bytes);
+  *out = note_alloc(block, bytes, DHAT_ENTRY_FRAME());
   return 0;
 }
 
 DHAT_HOOK void* aligned_alloc(std::size_t alignment, std::size_t bytes) noexcept {
-  return note_alloc(__libc_memalign(alignment, bytes), bytes);
+  return note_alloc(__libc_memalign(alignment, bytes), bytes, DHAT_ENTRY_FRAME());
 }
 
 DHAT_HOOK void* memalign(std::size_t alignment, std::size_t bytes) noexcept {
-  return note_alloc(__libc_memalign(alignment, bytes), bytes);
+  return note_alloc(__libc_memalign(alignment, bytes), bytes, DHAT_ENTRY_FRAME());
 }
 
-DHAT_HOOK void* valloc(std::size_t bytes) noexcept { return note_alloc(__libc_valloc(bytes), bytes); }
+DHAT_HOOK void* valloc(std::size_t bytes) noexcept {
+  return note_alloc(__libc_valloc(bytes), bytes, DHAT_ENTRY_FRAME());
+}
 
-DHAT_HOOK void* pvalloc(std::size_t bytes) noexcept { return note_alloc(__libc_pvalloc(bytes), bytes); }
+DHAT_HOOK void* pvalloc(std::size_t bytes) noexcept {
+  return note_alloc(__libc_pvalloc(bytes), bytes, DHAT_ENTRY_FRAME());
+}

@@ -12,12 +12,12 @@ namespace {
 
 // The standard's loop: try, call the new-handler, retry; throw bad_alloc when there is none.
 // A zero-byte request gets a unique block, but is recorded as the 0 bytes asked for.
-DHAT_CAPTURE_PATH void* new_or_throw(std::size_t bytes, std::size_t alignment) {
+DHAT_CAPTURE_PATH void* new_or_throw(std::size_t bytes, std::size_t alignment, const void* entry_frame) {
   const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
   for (;;) {
     void* block = alignment == 0 ? __libc_malloc(real_bytes) : __libc_memalign(alignment, real_bytes);
     if (block != nullptr) {
-      return note_alloc(block, bytes);
+      return note_alloc(block, bytes, entry_frame);
     }
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) {
@@ -27,9 +27,9 @@ DHAT_CAPTURE_PATH void* new_or_throw(std::size_t bytes, std::size_t alignment) {
   }
 }
 
-DHAT_CAPTURE_PATH void* new_or_null(std::size_t bytes, std::size_t alignment) noexcept {
+DHAT_CAPTURE_PATH void* new_or_null(std::size_t bytes, std::size_t alignment, const void* entry_frame) noexcept {
   try {
-    return new_or_throw(bytes, alignment);
+    return new_or_throw(bytes, alignment, entry_frame);
   } catch (...) {
     return nullptr;
   }
@@ -42,21 +42,25 @@ std::size_t to_size(std::align_val_t alignment) { return static_cast<std::size_t
 #define DHAT_NEW DHAT_CAPTURE_PATH __attribute__((visibility("default")))
 
 // NOLINTBEGIN(cert-dcl54-cpp,misc-new-delete-overloads,hicpp-new-delete-operators)
-DHAT_NEW void* operator new(std::size_t bytes) { return new_or_throw(bytes, 0); }
-DHAT_NEW void* operator new[](std::size_t bytes) { return new_or_throw(bytes, 0); }
-DHAT_NEW void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept { return new_or_null(bytes, 0); }
-DHAT_NEW void* operator new[](std::size_t bytes, const std::nothrow_t&) noexcept { return new_or_null(bytes, 0); }
+DHAT_NEW void* operator new(std::size_t bytes) { return new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()); }
+DHAT_NEW void* operator new[](std::size_t bytes) { return new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()); }
+DHAT_NEW void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept {
+  return new_or_null(bytes, 0, DHAT_ENTRY_FRAME());
+}
+DHAT_NEW void* operator new[](std::size_t bytes, const std::nothrow_t&) noexcept {
+  return new_or_null(bytes, 0, DHAT_ENTRY_FRAME());
+}
 DHAT_NEW void* operator new(std::size_t bytes, std::align_val_t alignment) {
-  return new_or_throw(bytes, to_size(alignment));
+  return new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
 }
 DHAT_NEW void* operator new[](std::size_t bytes, std::align_val_t alignment) {
-  return new_or_throw(bytes, to_size(alignment));
+  return new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
 }
 DHAT_NEW void* operator new(std::size_t bytes, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return new_or_null(bytes, to_size(alignment));
+  return new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
 }
 DHAT_NEW void* operator new[](std::size_t bytes, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return new_or_null(bytes, to_size(alignment));
+  return new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
 }
 
 DHAT_NEW void operator delete(void* block) noexcept { release(block); }
