@@ -9,7 +9,7 @@
 
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
-#include "report/backward_symbolizer.hpp"
+#include "report/dwarf_symbolizer.hpp"
 #include "report/unloaded_code.hpp"
 
 namespace dhat::api {
@@ -80,7 +80,7 @@ void before_library_unload(void* handle) noexcept {
     if (collected.addresses.empty()) {
       return;
     }
-    report::BackwardSymbolizer symbolizer;  // reads the process's modules now, the library still mapped
+    report::DwarfSymbolizer symbolizer;  // reads the process's modules now, the library still mapped
     for (std::uintptr_t address : collected.addresses) {
       report::remember_unloaded_frames(address, symbolizer.resolve(address));
     }

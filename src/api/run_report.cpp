@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -10,7 +11,7 @@
 
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
-#include "report/backward_symbolizer.hpp"
+#include "report/dwarf_symbolizer.hpp"
 #include "report/dhat_json.hpp"
 #include "report/summary.hpp"
 
@@ -68,11 +69,17 @@ std::string summary_of(const RunSettings& settings, const core::GlobalCounters& 
       report::SummaryNumbers{g.total_bytes, g.total_blocks, g.max_bytes, g.max_blocks, g.curr_bytes, g.curr_blocks});
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 WrittenProfile write_copied(const RunSettings& settings, const std::string& path, const CopiedState& state) {
   WrittenProfile written;
   written.copied = true;
-  report::BackwardSymbolizer symbolizer;
+  const auto start = std::chrono::steady_clock::now();
+  report::DwarfSymbolizer symbolizer;
   const report::ProgramPoints points = report::build_program_points(state.raw, symbolizer);
+  const double symbolize_seconds = seconds_since(start);
   report::ProfileHeader header;
   header.ad_hoc = settings.ad_hoc;
   header.mode = settings.ad_hoc ? "cpp-ad-hoc" : "cpp-heap";
@@ -83,6 +90,15 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
   header.timeline = state.timeline;
   written.error = report::write_file_atomically(path, report::to_dhat_json(header, points));
   written.summary = summary_of(settings, state.global);
+  if (settings.report_timing) {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "dhat: timing: %zu stacks, %zu addresses -> %zu program points: symbolized in %.3f s, "
+                  "written in %.3f s\n",
+                  state.raw.size(), symbolizer.addresses_resolved(), points.pps.size(), symbolize_seconds,
+                  seconds_since(start) - symbolize_seconds);
+    written.summary += line;
+  }
   return written;
 }
 

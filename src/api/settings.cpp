@@ -80,6 +80,13 @@ RunSettings resolve_settings(const Options& options) {
       std::fprintf(stderr, "dhat: ignoring DHAT_UNWINDER='%s': expected cfi or libgcc; using cfi\n", unwinder);
     }
   }
+  if (const char* timing = std::getenv("DHAT_TIMING"); timing != nullptr) {
+    if (std::strcmp(timing, "1") == 0) {
+      settings.report_timing = true;
+    } else if (std::strcmp(timing, "0") != 0) {
+      std::fprintf(stderr, "dhat: ignoring DHAT_TIMING='%s': expected 0 or 1; using 0\n", timing);
+    }
+  }
   return settings;
 }
 

@@ -24,6 +24,7 @@ struct RunSettings {
   bool ad_hoc = false;
   bool quiet_private = false;    // a run started by a Section or check: never writes, never prints
   bool libgcc_unwinder = false;  // DHAT_UNWINDER=libgcc: the slow reference unwinder
+  bool report_timing = false;    // DHAT_TIMING=1: say how long symbolizing and writing took
 };
 
 // Reads DHAT_OUT and DHAT_MAX_FRAMES where `options` leaves a field unset.

@@ -11,7 +11,7 @@
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
 #include "dhat/dhat.hpp"
-#include "report/backward_symbolizer.hpp"
+#include "report/dwarf_symbolizer.hpp"
 #include "report/program_points.hpp"
 #include "report/summary.hpp"
 
@@ -68,7 +68,7 @@ std::string describe_sites(const Totals& before, std::size_t max_sites) {
     return "";
   }
   core::ReentrancyGuard not_recorded;
-  report::BackwardSymbolizer symbolizer;
+  report::DwarfSymbolizer symbolizer;
   report::ProgramPoints points = report::build_program_points(grown.raw, symbolizer);
   std::sort(points.pps.begin(), points.pps.end(),
             [](const report::ProgramPoint& a, const report::ProgramPoint& b) { return a.totals.tbk > b.totals.tbk; });

@@ -1,6 +1,7 @@
 #include "core/live_table.hpp"
 
 #include "core/internal_alloc.hpp"
+#include "core/internal_pages.hpp"
 
 namespace dhat::core {
 
@@ -12,36 +13,50 @@ constexpr std::uint64_t kMaxSize = (std::uint64_t{1} << (64 - kPpBits)) - 1;
 
 }  // namespace
 
-LiveTable::~LiveTable() { internal_free(slots_); }
-
-void LiveTable::clear() noexcept {
-  internal_free(slots_);
-  slots_ = nullptr;
-  slot_count_ = 0;
-  used_ = 0;
+// Small tables come from internal_malloc (so that ASan sees them in the unit tests), big ones
+// from the kernel (huge pages, already zero).
+LiveTable::Slot* LiveTable::allocate_slots(std::size_t count) noexcept {
+  const std::size_t bytes = count * sizeof(Slot);
+  if (bytes >= kHugeRegion) {
+    return static_cast<Slot*>(map_zeroed_pages(bytes));
+  }
+  auto* slots = static_cast<Slot*>(internal_malloc(bytes));
+  if (slots != nullptr) {
+    for (std::size_t i = 0; i < count; ++i) {
+      slots[i].address = 0;
+    }
+  }
+  return slots;
 }
 
-std::size_t LiveTable::home(std::uintptr_t address) const noexcept {
-  // Blocks are 16-byte aligned: drop those bits, mix, then map onto [0, slot_count_) with a
-  // multiply-shift, which needs no power-of-two size.
-  const std::uint64_t mixed = (address >> 4) * 0x9E3779B97F4A7C15ULL;
-  __extension__ using Wide = unsigned __int128;  // GCC and Clang on x86-64
-  return static_cast<std::size_t>((static_cast<Wide>(mixed) * slot_count_) >> 64);
+void LiveTable::free_slots(Slot* slots, std::size_t count) noexcept {
+  const std::size_t bytes = count * sizeof(Slot);
+  if (bytes >= kHugeRegion) {
+    unmap_pages(slots, bytes);
+  } else {
+    internal_free(slots);
+  }
+}
+
+LiveTable::~LiveTable() { free_slots(slots_, slot_count_); }
+
+void LiveTable::clear() noexcept {
+  free_slots(slots_, slot_count_);
+  __atomic_store_n(&slots_, nullptr, __ATOMIC_RELAXED);
+  __atomic_store_n(&slot_count_, 0, __ATOMIC_RELAXED);
+  used_ = 0;
 }
 
 bool LiveTable::grow() noexcept {
   const std::size_t old_count = slot_count_;
   Slot* old_slots = slots_;
   const std::size_t new_count = old_count == 0 ? 4096 : old_count + old_count / 2;
-  auto* fresh = static_cast<Slot*>(internal_malloc(new_count * sizeof(Slot)));
+  Slot* fresh = allocate_slots(new_count);
   if (fresh == nullptr) {
     return false;
   }
-  for (std::size_t i = 0; i < new_count; ++i) {
-    fresh[i].address = 0;
-  }
-  slots_ = fresh;
-  slot_count_ = new_count;
+  __atomic_store_n(&slots_, fresh, __ATOMIC_RELAXED);
+  __atomic_store_n(&slot_count_, new_count, __ATOMIC_RELAXED);
   for (std::size_t i = 0; i < old_count; ++i) {
     if (old_slots[i].address == 0) {
       continue;
@@ -52,7 +67,7 @@ bool LiveTable::grow() noexcept {
     }
     slots_[j] = old_slots[i];
   }
-  internal_free(old_slots);
+  free_slots(old_slots, old_count);
   return true;
 }
 

@@ -32,6 +32,17 @@ class LiveTable {
   // Removes `address`; false if it is not a live block the profiler knows.
   bool remove(std::uintptr_t address, LiveBlock* removed) noexcept;
   std::size_t size() const noexcept { return used_; }
+  // A hint that `address` is about to be inserted or removed: starts loading its home slot
+  // (the table's one cache miss) while the caller does other work. Safe to call without the
+  // recorder's lock: a prefetch never faults, and a stale table only wastes the hint.
+  // (slots_ and slot_count_ are written with atomic stores for this reader.)
+  void prefetch(std::uintptr_t address) const noexcept {
+    const Slot* slots = __atomic_load_n(&slots_, __ATOMIC_RELAXED);
+    const std::size_t count = __atomic_load_n(&slot_count_, __ATOMIC_RELAXED);
+    if (count != 0) {
+      __builtin_prefetch(&slots[home_in(address, count)], 1);
+    }
+  }
   void clear() noexcept;
 
  private:
@@ -40,9 +51,18 @@ class LiveTable {
     std::uint64_t size_and_pp;  // size << 24 | program point
     std::uint64_t birth_us;
   };
-  std::size_t home(std::uintptr_t address) const noexcept;
+  std::size_t home(std::uintptr_t address) const noexcept { return home_in(address, slot_count_); }
+  static std::size_t home_in(std::uintptr_t address, std::size_t slot_count) noexcept {
+    // Blocks are 16-byte aligned: drop those bits, mix, then map onto [0, slot_count) with a
+    // multiply-shift, which needs no power-of-two size.
+    const std::uint64_t mixed = (address >> 4) * 0x9E3779B97F4A7C15ULL;
+    __extension__ using Wide = unsigned __int128;  // GCC and Clang on x86-64
+    return static_cast<std::size_t>((static_cast<Wide>(mixed) * slot_count) >> 64);
+  }
   std::size_t next(std::size_t slot) const noexcept { return slot + 1 == slot_count_ ? 0 : slot + 1; }
   bool grow() noexcept;
+  static Slot* allocate_slots(std::size_t count) noexcept;
+  static void free_slots(Slot* slots, std::size_t count) noexcept;
 
   Slot* slots_ = nullptr;
   std::size_t slot_count_ = 0;

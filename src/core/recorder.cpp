@@ -144,7 +144,7 @@ DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
     return;
   }
   const CallerFrame start = caller_frame_of(entry_frame);
-  StackMemoEntry& memo = t_stack_memo.entry_for(start.ip);
+  StackMemoEntry& memo = t_stack_memo.entry_for(start);
   if (memo.generation == g_generation.load(std::memory_order_relaxed) &&
       cfi_same_walk(start, memo.frames, memo.rules, memo.depth, memo.ends_with_zero, max_frames)) {
     c.memo = &memo;
@@ -194,6 +194,7 @@ PpId program_point_of(RecorderState& s, CapturedStack& c) {
 }
 
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
+  state().live.prefetch(reinterpret_cast<std::uintptr_t>(block));  // overlaps the walk
   CapturedStack captured;
   capture(captured, entry_frame);
   {
@@ -258,6 +259,7 @@ void record_free(void* block) noexcept {
     return;
   }
   LiveBlock freed{};
+  state().live.prefetch(reinterpret_cast<std::uintptr_t>(block));
   {
     Hold s;
     if (!phase_is(Phase::recording) || !s->live.remove(reinterpret_cast<std::uintptr_t>(block), &freed)) {

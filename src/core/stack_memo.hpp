@@ -2,8 +2,9 @@
 //
 // Contract: one per thread (initial-exec TLS, zero-initialized: no constructor runs); only its
 // thread touches it. An entry is valid for one recording run (its generation): program point
-// ids are the run's own. Entries are keyed by the first return address, so a call site reached
-// by different paths shares (and may thrash) one entry; a miss only costs a full walk.
+// ids are the run's own. Entries are keyed by the first return address and stack pointer: a
+// call site reached by different paths usually sits at different depths. A miss only costs a
+// full walk.
 //
 // Why: allocation sites repeat. Checking that a walk from the same registers reads the same
 // return addresses (cfi_same_walk) costs a few loads per frame, against a rule-cache lookup per
@@ -13,12 +14,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
 
 namespace dhat::core {
 
 struct StackMemoEntry {
-  static constexpr std::size_t kFrames = 24;  // deeper stacks are not memoized
+  static constexpr std::size_t kFrames = 16;  // deeper stacks are not memoized
   std::uint32_t generation;                   // 0: empty
   PpId pp;
   std::uint32_t depth;
@@ -28,11 +30,13 @@ struct StackMemoEntry {
 };
 
 struct StackMemo {
-  static constexpr std::size_t kEntries = 8;
+  static constexpr unsigned kEntryBits = 4;
+  static constexpr std::size_t kEntries = std::size_t{1} << kEntryBits;
   StackMemoEntry entries[kEntries];
 
-  StackMemoEntry& entry_for(std::uintptr_t first_return_address) noexcept {
-    return entries[((first_return_address * 0x9E3779B97F4A7C15ULL) >> 61) & (kEntries - 1)];
+  StackMemoEntry& entry_for(const CallerFrame& start) noexcept {
+    const std::uint64_t key = (start.ip ^ (start.rsp << 17)) * 0x9E3779B97F4A7C15ULL;
+    return entries[key >> (64 - kEntryBits)];
   }
 };
 

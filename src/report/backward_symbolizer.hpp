@@ -17,6 +17,7 @@ class BackwardSymbolizer final : public Symbolizer {
   BackwardSymbolizer();
   ~BackwardSymbolizer() override;
   std::vector<Frame> resolve(std::uintptr_t return_address) override;
+  std::size_t addresses_resolved() const noexcept { return cache_.size(); }
 
  private:
   struct Impl;

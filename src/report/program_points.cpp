@@ -45,20 +45,42 @@ ProgramPoints build_program_points(const std::vector<RawProgramPoint>& raw, Symb
     return it->second;
   };
 
+  // Each distinct address is symbolized and formatted once, however many stacks share it.
+  struct AddressFrames {
+    std::vector<std::size_t> ids;
+    bool thread_root = false;  // the outermost function is below the program's code
+    bool is_main = false;
+  };
+  std::unordered_map<std::uintptr_t, AddressFrames> by_address;
+  auto frames_of = [&](std::uintptr_t address) -> const AddressFrames& {
+    auto found = by_address.find(address);
+    if (found != by_address.end()) {
+      return found->second;
+    }
+    AddressFrames entry;
+    const std::vector<Frame> frames = symbolizer.resolve(address);
+    const std::string& outermost = frames.back().function;
+    entry.thread_root = is_thread_root(outermost);
+    entry.is_main = outermost == "main";
+    if (!entry.thread_root) {
+      for (const Frame& frame : frames) {
+        entry.ids.push_back(intern(format_frame(frame)));
+      }
+    }
+    return by_address.emplace(address, std::move(entry)).first->second;
+  };
+
   for (const RawProgramPoint& point : raw) {
     std::vector<std::size_t> ids;
     std::size_t kept_before_thread_root = 0;
     for (std::uintptr_t address : point.return_addresses) {
-      const std::vector<Frame> frames = symbolizer.resolve(address);
-      const std::string& outermost = frames.back().function;
-      if (is_thread_root(outermost)) {
+      const AddressFrames& frames = frames_of(address);
+      if (frames.thread_root) {
         break;
       }
-      for (const Frame& frame : frames) {
-        ids.push_back(intern(format_frame(frame)));
-      }
+      ids.insert(ids.end(), frames.ids.begin(), frames.ids.end());
       kept_before_thread_root = ids.size();
-      if (outermost == "main") {
+      if (frames.is_main) {
         break;
       }
     }

@@ -99,39 +99,55 @@ int main(int argc, char** argv) {
   std::vector<std::string> workloads;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--plain" && i + 1 < argc) plain = argv[++i];
-    else if (arg == "--dhat" && i + 1 < argc) dhat = argv[++i];
-    else if (arg == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
-    else if (arg == "--peer-runs" && i + 1 < argc) peer_runs = std::atoi(argv[++i]);
-    else if (arg == "--smoke") smoke = true;
-    else if (arg == "--no-valgrind") valgrind = false;
-    else if (arg == "--no-heaptrack") heaptrack = false;
-    else workloads.push_back(arg);
+    if (arg == "--plain" && i + 1 < argc)
+      plain = argv[++i];
+    else if (arg == "--dhat" && i + 1 < argc)
+      dhat = argv[++i];
+    else if (arg == "--runs" && i + 1 < argc)
+      runs = std::atoi(argv[++i]);
+    else if (arg == "--peer-runs" && i + 1 < argc)
+      peer_runs = std::atoi(argv[++i]);
+    else if (arg == "--smoke")
+      smoke = true;
+    else if (arg == "--no-valgrind")
+      valgrind = false;
+    else if (arg == "--no-heaptrack")
+      heaptrack = false;
+    else
+      workloads.push_back(arg);
   }
   if (plain.empty() || dhat.empty() || runs < 1) {
-    std::fputs("usage: bench_runner --plain BIN --dhat BIN [--runs N] [--peer-runs N] [--smoke] "
-               "[--no-valgrind] [--no-heaptrack] [WORKLOAD...]\n", stderr);
+    std::fputs(
+        "usage: bench_runner --plain BIN --dhat BIN [--runs N] [--peer-runs N] [--smoke] "
+        "[--no-valgrind] [--no-heaptrack] [WORKLOAD...]\n",
+        stderr);
     return 2;
   }
   if (workloads.empty()) {
-    workloads = {"new_delete", "new_delete_mt", "stl_churn", "json"};
+    workloads = {"new_delete", "new_delete_mt", "stl_churn", "json", "sqlite", "many_stacks", "growing_heap"};
   }
   const std::string size = smoke ? "smoke" : "full";
-  std::printf("dhat-cpp benchmark (%s sizes): median of %d runs (peers: %d), wall seconds and peak RSS,\n"
-              "ratios to the plain run measured in the same rounds\n\n", size.c_str(), runs, peer_runs);
+  std::printf(
+      "dhat-cpp benchmark (%s sizes): median of %d runs (peers: %d), wall seconds and peak RSS,\n"
+      "ratios to the plain run measured in the same rounds\n\n",
+      size.c_str(), runs, peer_runs);
   std::printf("%-14s %9s %16s %18s %18s %10s %10s\n", "workload", "plain s", "dhat-cpp s (x)", "valgrind s (x)",
               "heaptrack s (x)", "plain MiB", "dhat MiB");
   int failed_workloads = 0;
   for (const std::string& workload : workloads) {
-    std::vector<Column> columns = {{"plain", {}, false, runs, {}, {}, false},
-                                   {"dhat", {}, true, runs, {}, {}, false}};
+    std::vector<Column> columns = {{"plain", {}, false, runs, {}, {}, false}, {"dhat", {}, true, runs, {}, {}, false}};
     if (valgrind) {
-      columns.push_back({"valgrind", {"valgrind", "--tool=dhat", "--dhat-out-file=/tmp/dhat-bench-valgrind.json"},
-                         false, peer_runs, {}, {}, false});
+      columns.push_back({"valgrind",
+                         {"valgrind", "--tool=dhat", "--dhat-out-file=/tmp/dhat-bench-valgrind.json"},
+                         false,
+                         peer_runs,
+                         {},
+                         {},
+                         false});
     }
     if (heaptrack) {
-      columns.push_back({"heaptrack", {"heaptrack", "--raw", "-o", "/tmp/dhat-bench-heaptrack"}, false,
-                         peer_runs, {}, {}, false});
+      columns.push_back(
+          {"heaptrack", {"heaptrack", "--raw", "-o", "/tmp/dhat-bench-heaptrack"}, false, peer_runs, {}, {}, false});
     }
     for (int round = 0; round < runs; ++round) {
       for (Column& column : columns) {

@@ -1,0 +1,270 @@
+#include "report/dwarf_symbolizer.hpp"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "report/backward_symbolizer.hpp"
+#include "report/unloaded_code.hpp"
+
+namespace dhat::report {
+
+namespace {
+
+std::string demangled(const char* symbol) {
+  int status = 0;
+  char* text = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
+  if (status != 0 || text == nullptr) {
+    std::free(text);
+    return symbol;
+  }
+  std::string result = text;
+  std::free(text);
+  return result;
+}
+
+bool has_pc_attributes(Dwarf_Die* die) {
+  return dwarf_hasattr(die, DW_AT_low_pc) != 0 || dwarf_hasattr(die, DW_AT_ranges) != 0;
+}
+
+bool die_contains(Dwarf_Die* die, Dwarf_Addr pc) {
+  Dwarf_Addr base = 0, low = 0, high = 0;
+  ptrdiff_t offset = 0;
+  while ((offset = dwarf_ranges(die, offset, &base, &low, &high)) > 0) {
+    if (pc >= low && pc < high) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// One address range of a concrete (out-of-line) function in a unit.
+struct FunctionRange {
+  Dwarf_Addr low;
+  Dwarf_Addr high;
+  Dwarf_Off die_offset;
+};
+
+// Collects the ranges of every concrete function under `parent`, looking inside namespaces and
+// classes but never inside a function (what is inside a function is found per address).
+void collect_functions(Dwarf_Die* parent, std::vector<FunctionRange>& out) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) {
+    return;
+  }
+  do {
+    const int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_subprogram) {
+      Dwarf_Addr base = 0, low = 0, high = 0;
+      ptrdiff_t offset = 0;
+      while ((offset = dwarf_ranges(&child, offset, &base, &low, &high)) > 0) {
+        out.push_back(FunctionRange{low, high, dwarf_dieoffset(&child)});
+      }
+    } else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+               tag == DW_TAG_union_type || tag == DW_TAG_module) {
+      collect_functions(&child, out);
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+// The file a DW_AT_call_file index names, in the unit's file table.
+std::string call_file_of(Dwarf_Die* die, Dwarf_Die* cu, int dwarf_version) {
+  Dwarf_Attribute attribute;
+  Dwarf_Word index = 0;
+  if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attribute), &index) != 0) {
+    return "";
+  }
+  if (index == 0 && dwarf_version < 5) {
+    return "";  // before DWARF 5, file 0 means "no file"
+  }
+  Dwarf_Files* files = nullptr;
+  std::size_t count = 0;
+  if (dwarf_getsrcfiles(cu, &files, &count) != 0 || index >= count) {
+    return "";
+  }
+  const char* name = dwarf_filesrc(files, index, nullptr, nullptr);
+  return name == nullptr ? "" : name;
+}
+
+// Appends to `path` the inlined calls under `scope` that hold pc, outermost first. Lexical
+// blocks are looked through; one without address attributes is searched, since what it holds
+// may have them.
+bool find_inlined_path(Dwarf_Die* scope, Dwarf_Addr pc, std::vector<Dwarf_Die>& path) {
+  Dwarf_Die child;
+  if (dwarf_child(scope, &child) != 0) {
+    return false;
+  }
+  do {
+    const int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_inlined_subroutine) {
+      if (die_contains(&child, pc)) {
+        path.push_back(child);
+        find_inlined_path(&child, pc, path);
+        return true;
+      }
+    } else if (tag == DW_TAG_lexical_block) {
+      if (!has_pc_attributes(&child)) {
+        if (find_inlined_path(&child, pc, path)) {
+          return true;
+        }
+      } else if (die_contains(&child, pc)) {
+        find_inlined_path(&child, pc, path);
+        return true;
+      }
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
+
+}  // namespace
+
+struct DwarfSymbolizer::Impl {
+  Dwfl_Callbacks callbacks{};
+  Dwfl* dwfl = nullptr;
+  // Per unit (keyed by its DIE's global offset within its module's Dwarf): functions by address.
+  std::unordered_map<const void*, std::unordered_map<Dwarf_Off, std::vector<FunctionRange>>> units;
+  std::unique_ptr<BackwardSymbolizer> fallback;
+
+  Impl() {
+    callbacks.find_elf = &dwfl_linux_proc_find_elf;
+    callbacks.find_debuginfo = &dwfl_standard_find_debuginfo;
+    dwfl = dwfl_begin(&callbacks);
+    if (dwfl == nullptr) {
+      return;
+    }
+    dwfl_report_begin(dwfl);
+    const int reported = dwfl_linux_proc_report(dwfl, getpid());
+    dwfl_report_end(dwfl, nullptr, nullptr);
+    if (reported < 0) {
+      dwfl_end(dwfl);
+      dwfl = nullptr;
+    }
+  }
+  ~Impl() {
+    if (dwfl != nullptr) {
+      dwfl_end(dwfl);
+    }
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  const std::vector<FunctionRange>& functions_of(Dwarf_Die* cu) {
+    auto& per_module = units[dwarf_cu_getdwarf(cu->cu)];
+    auto found = per_module.find(dwarf_dieoffset(cu));
+    if (found != per_module.end()) {
+      return found->second;
+    }
+    std::vector<FunctionRange> functions;
+    collect_functions(cu, functions);
+    std::sort(functions.begin(), functions.end(),
+              [](const FunctionRange& a, const FunctionRange& b) { return a.low < b.low; });
+    return per_module.emplace(dwarf_dieoffset(cu), std::move(functions)).first->second;
+  }
+
+  // The function DIE whose code holds `pc` (an address relative to the unit's module).
+  bool function_at(Dwarf_Die* cu, Dwarf_Addr pc, Dwarf_Die* out) {
+    const std::vector<FunctionRange>& functions = functions_of(cu);
+    // Ranges of distinct functions do not overlap; the candidate is the last one starting at or
+    // before pc (a few more are checked in case of zero-length or odd ranges).
+    auto it = std::upper_bound(functions.begin(), functions.end(), pc,
+                               [](Dwarf_Addr value, const FunctionRange& r) { return value < r.low; });
+    for (int tries = 0; tries < 4 && it != functions.begin(); ++tries) {
+      --it;
+      if (pc >= it->low && pc < it->high) {
+        return dwarf_offdie(dwarf_cu_getdwarf(cu->cu), it->die_offset, out) != nullptr;
+      }
+    }
+    return false;
+  }
+};
+
+DwarfSymbolizer::DwarfSymbolizer() : impl_(std::make_unique<Impl>()) {}
+DwarfSymbolizer::~DwarfSymbolizer() = default;
+
+std::vector<Frame> DwarfSymbolizer::resolve(std::uintptr_t return_address) {
+  auto cached = cache_.find(return_address);
+  if (cached != cache_.end()) {
+    return cached->second;
+  }
+  std::vector<Frame> remembered;
+  if (recall_unloaded_frames(return_address, &remembered)) {
+    cache_.emplace(return_address, remembered);
+    return remembered;
+  }
+  // A return address points after the call; the call itself (and its line) is one byte before.
+  const std::uintptr_t call_address = return_address - 1;
+  Dwfl_Module* module = impl_->dwfl == nullptr ? nullptr : dwfl_addrmodule(impl_->dwfl, call_address);
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = module == nullptr ? nullptr : dwfl_module_addrdie(module, call_address, &bias);
+  if (cu == nullptr) {
+    // No module, or a unit the aranges do not name: backward-cpp searches every unit.
+    if (!impl_->fallback) {
+      impl_->fallback = std::make_unique<BackwardSymbolizer>();
+    }
+    ++fallbacks_;
+    std::vector<Frame> frames = impl_->fallback->resolve(return_address);
+    cache_.emplace(return_address, frames);
+    return frames;
+  }
+  std::string object;
+  if (const char* name = dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr)) {
+    object = name;
+  }
+  std::string outer_function;
+  if (const char* symbol = dwfl_module_addrname(module, call_address)) {
+    outer_function = demangled(symbol);
+  }
+  const Dwarf_Addr pc = call_address - bias;
+  std::string file;
+  unsigned line = 0;
+  if (Dwarf_Line* source = dwarf_getsrc_die(cu, pc)) {
+    if (const char* name = dwarf_linesrc(source, nullptr, nullptr)) {
+      file = name;
+    }
+    int number = 0;
+    dwarf_lineno(source, &number);
+    line = static_cast<unsigned>(number);
+  }
+
+  // The chain of inlined calls holding pc, outermost first: descend from the function through
+  // the DIEs that contain pc (lexical blocks without ranges are looked into as well).
+  std::vector<Dwarf_Die> inlined;
+  Dwarf_Die function;
+  std::string unit_function;  // the DWARF name, when the symbol table has none
+  if (impl_->function_at(cu, pc, &function)) {
+    if (const char* name = dwarf_diename(&function)) {
+      unit_function = name;
+    }
+    find_inlined_path(&function, pc, inlined);
+  }
+
+  Dwarf_Word version = 0;
+  {
+    Dwarf_Half unit_version = 0;
+    if (dwarf_cu_info(cu->cu, &unit_version, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) == 0) {
+      version = unit_version;
+    }
+  }
+  std::vector<Frame> frames;
+  for (auto it = inlined.rbegin(); it != inlined.rend(); ++it) {
+    Dwarf_Die& call = *it;
+    const char* name = dwarf_diename(&call);
+    frames.push_back(Frame{call_address, name == nullptr ? "" : name, file, line, object});
+    file = call_file_of(&call, cu, static_cast<int>(version));
+    Dwarf_Attribute attribute;
+    Dwarf_Word call_line = 0;
+    dwarf_formudata(dwarf_attr(&call, DW_AT_call_line, &attribute), &call_line);
+    line = static_cast<unsigned>(call_line);
+  }
+  frames.push_back(Frame{call_address, outer_function.empty() ? unit_function : outer_function, file, line, object});
+  cache_.emplace(return_address, frames);
+  return frames;
+}
+
+}  // namespace dhat::report
