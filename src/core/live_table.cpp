@@ -41,6 +41,12 @@ void LiveTable::free_slots(Slot* slots, std::size_t count) noexcept {
 LiveTable::~LiveTable() { free_slots(slots_, slot_count_); }
 
 void LiveTable::clear() noexcept {
+  for (Slot& place : pending_) {
+    place.address = 0;
+  }
+  pending_next_ = 0;
+  pending_used_ = 0;
+  lost_ = 0;
   free_slots(slots_, slot_count_);
   __atomic_store_n(&slots_, nullptr, __ATOMIC_RELAXED);
   __atomic_store_n(&slot_count_, 0, __ATOMIC_RELAXED);
@@ -75,11 +81,35 @@ bool LiveTable::insert(std::uintptr_t address, const LiveBlock& block) noexcept 
   if (block.pp > kPpMask || block.size > kMaxSize) {
     return false;
   }
+  const Slot filled{address, block.size << kPpBits | block.pp, block.birth_us};
+  for (Slot& place : pending_) {
+    if (place.address == address) {
+      place = filled;  // a block the profiler missed the free of: the newest wins
+      return true;
+    }
+  }
+  Slot& oldest = pending_[pending_next_];
+  if (oldest.address != 0) {
+    --pending_used_;
+    if (!insert_now(oldest)) {
+      ++lost_;
+    }
+  }
+  oldest = filled;
+  ++pending_used_;
+  pending_next_ = pending_next_ + 1 == kPending ? 0 : pending_next_ + 1;
+  if (slot_count_ != 0) {
+    __builtin_prefetch(&slots_[home(address)], 1);
+  }
+  return true;
+}
+
+bool LiveTable::insert_now(const Slot& filled) noexcept {
   // Load factor at most 3/4.
   if ((used_ + 1) * 4 > slot_count_ * 3 && !grow()) {
     return false;
   }
-  const Slot filled{address, block.size << kPpBits | block.pp, block.birth_us};
+  const std::uintptr_t address = filled.address;
   std::size_t i = home(address);
   while (slots_[i].address != 0) {
     if (slots_[i].address == address) {
@@ -94,6 +124,16 @@ bool LiveTable::insert(std::uintptr_t address, const LiveBlock& block) noexcept 
 }
 
 bool LiveTable::remove(std::uintptr_t address, LiveBlock* removed) noexcept {
+  for (Slot& place : pending_) {
+    if (place.address == address) {
+      removed->size = place.size_and_pp >> kPpBits;
+      removed->pp = static_cast<PpId>(place.size_and_pp & kPpMask);
+      removed->birth_us = place.birth_us;
+      place.address = 0;
+      --pending_used_;
+      return true;
+    }
+  }
   if (used_ == 0) {
     return false;
   }

@@ -6,6 +6,12 @@
 // Open addressing with linear probing and backward-shift deletion (no tombstones). Memory is the
 // profiler's largest cost, so a slot is 24 bytes (size and program point share a word) and the
 // table grows by half, not double: about 32-48 bytes per live block.
+//
+// Inserts are deferred: a new block waits in a small FIFO of recent inserts (its home slot being
+// prefetched) and enters the table kPending inserts later, when that cache line has arrived. A
+// remove looks in the FIFO first, so a short-lived block never touches the big table at all.
+// In a heap of millions of blocks each table access is a cache miss, which this hides or avoids.
+// An insert that fails later for lack of memory is counted in `lost()`.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +37,9 @@ class LiveTable {
   bool insert(std::uintptr_t address, const LiveBlock& block) noexcept;
   // Removes `address`; false if it is not a live block the profiler knows.
   bool remove(std::uintptr_t address, LiveBlock* removed) noexcept;
-  std::size_t size() const noexcept { return used_; }
+  std::size_t size() const noexcept { return used_ + pending_used_; }
+  // Deferred inserts that found no memory (their blocks are no longer tracked).
+  std::size_t lost() const noexcept { return lost_; }
   // A hint that `address` is about to be inserted or removed: starts loading its home slot
   // (the table's one cache miss) while the caller does other work. Safe to call without the
   // recorder's lock: a prefetch never faults, and a stale table only wastes the hint.
@@ -64,9 +72,17 @@ class LiveTable {
   static Slot* allocate_slots(std::size_t count) noexcept;
   static void free_slots(Slot* slots, std::size_t count) noexcept;
 
+  bool insert_now(const Slot& filled) noexcept;
+
+  static constexpr std::size_t kPending = 8;
+
   Slot* slots_ = nullptr;
   std::size_t slot_count_ = 0;
   std::size_t used_ = 0;
+  Slot pending_[kPending] = {};   // address 0: an empty place
+  std::size_t pending_next_ = 0;  // the oldest place, written next
+  std::size_t pending_used_ = 0;
+  std::size_t lost_ = 0;
 };
 
 }  // namespace dhat::core

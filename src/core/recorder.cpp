@@ -3,11 +3,12 @@
 #include <pthread.h>
 #include <sys/single_threaded.h>
 
-#include <mutex>
+#include <new>
 
 #include "core/cfi_unwinder.hpp"
 #include "core/clock.hpp"
 #include "core/reentrancy_guard.hpp"
+#include "core/spin_lock.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_memo.hpp"
 
@@ -31,7 +32,7 @@ constexpr int kWatermarkSlots = 32;
 // All state of one run. Static storage: it must exist before any constructor runs, because
 // allocations can arrive from anywhere (static initializers of other libraries included).
 struct RecorderState {
-  std::mutex mutex;
+  SpinLock mutex;
   RecorderSettings settings;
   ProfileClock clock;
   StackTable stacks;
@@ -252,6 +253,8 @@ DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* 
   record_new_block(block, bytes, entry_frame);
 }
 
+void prepare_free(void* block) noexcept { state().live.prefetch(reinterpret_cast<std::uintptr_t>(block)); }
+
 void record_free(void* block) noexcept {
   // No reentrancy guard: a free by the profiler's own code (outside the lock) must still be
   // seen, or a program block it releases would stay "live" in the table.
@@ -381,7 +384,7 @@ bool stop_recording() noexcept {
   return true;
 }
 
-std::size_t dropped_events() noexcept { return state().dropped; }
+std::size_t dropped_events() noexcept { return state().dropped + state().live.lost(); }
 
 void release_recording() noexcept {
   ReentrancyGuard guard;

@@ -41,6 +41,8 @@ bool start_recording(const RecorderSettings& settings) noexcept;
 // starts at the program's frame; null: walk from here and trim the profiler's frames.
 void record_alloc(void* block, std::size_t bytes, const void* entry_frame = nullptr) noexcept;
 void record_free(void* block) noexcept;
+// A hint that `block` is about to be freed: starts loading what record_free will look at.
+void prepare_free(void* block) noexcept;
 
 // realloc is two steps around the real call, so the table never holds an address that libc
 // may already have handed to another thread: detach the old block, call realloc, then attach

@@ -5,6 +5,8 @@
 // the capture path (DHAT_CAPTURE_PATH) so that its frame is trimmed from the recorded stacks.
 #pragma once
 
+#include <sys/single_threaded.h>
+
 #include <cstddef>
 
 #include "core/recorder.hpp"
@@ -33,8 +35,18 @@ __attribute__((always_inline)) inline void* note_alloc(void* block, std::size_t 
   return block;
 }
 
+//
+// With a single thread, the block is freed first and recorded after: nobody else can be handed
+// the address in between, and the recorder's table lookup (a cache miss in a big heap) then
+// overlaps with glibc's own work instead of adding to it.
 __attribute__((always_inline)) inline void release(void* block) noexcept {
   if (__builtin_expect(core::is_recording(), 0) && block != nullptr) {
+    if (__libc_single_threaded != 0) {
+      core::prepare_free(block);
+      __libc_free(block);
+      core::record_free(block);
+      return;
+    }
     core::record_free(block);
   }
   __libc_free(block);

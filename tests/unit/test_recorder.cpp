@@ -36,11 +36,9 @@ TEST_F(RecorderTest, EventsOutsideARunAreIgnored) {
   record_alloc(fake_block(2), 1000);  // after stop: ignored
   record_free(fake_block(1));
   GlobalCounters frozen;
-  ASSERT_TRUE(read_state(
-      [](const HeapModel& model, const StackTable&, const Timeline&, std::uint64_t, void* out) {
-        *static_cast<GlobalCounters*>(out) = model.global();
-      },
-      &frozen));
+  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, std::uint64_t,
+                            void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
+                         &frozen));
   EXPECT_EQ(frozen.total_bytes, 100U);
   EXPECT_EQ(frozen.curr_bytes, 100U);
 }
@@ -65,9 +63,9 @@ TEST_F(RecorderTest, WatermarksFollowTheLiveBytesOfTheProcess) {
   const int slot = open_watermark(&live_at_open);
   ASSERT_GE(slot, 0);
   EXPECT_EQ(live_at_open, 100U);
-  record_alloc(fake_block(2), 50);   // live 150
-  record_free(fake_block(1));        // live 50
-  record_alloc(fake_block(3), 70);   // live 120
+  record_alloc(fake_block(2), 50);  // live 150
+  record_free(fake_block(1));       // live 50
+  record_alloc(fake_block(3), 70);  // live 120
   EXPECT_EQ(watermark_peak(slot), 150U);
   close_watermark(slot);
   record_alloc(fake_block(4), 1000);

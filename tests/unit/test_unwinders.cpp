@@ -3,8 +3,8 @@
 // callbacks from glibc (qsort) and libstdc++ (std::sort).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <alloca.h>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
