@@ -145,13 +145,20 @@ DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
     return;
   }
   const CallerFrame start = caller_frame_of(entry_frame);
-  StackMemoEntry& memo = t_stack_memo.entry_for(start);
-  if (memo.generation == g_generation.load(std::memory_order_relaxed) &&
-      cfi_same_walk(start, memo.frames, memo.rules, memo.depth, memo.ends_with_zero, max_frames)) {
-    c.memo = &memo;
-    c.memo_hit = true;
-    return;
+  const std::size_t set = t_stack_memo.set_of(start);
+  const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
+  for (std::size_t way = 0; way < StackMemo::kWays; ++way) {
+    StackMemoEntry& memo = t_stack_memo.way(set, way);
+    if (memo.generation == generation && memo.frames[0] == start.ip &&
+        cfi_same_walk(start, memo.frames, memo.rules, memo.depth, memo.ends_with_zero, max_frames)) {
+      t_stack_memo.touch(set, memo);
+      c.memo = &memo;
+      c.memo_hit = true;
+      return;
+    }
   }
+  StackMemoEntry& memo = t_stack_memo.victim(set);
+  t_stack_memo.touch(set, memo);
   if (!cfi_walk(start, c.stack, max_frames, &c.trace)) {
     capture_stack_with(c.stack, max_frames, Unwinder::libgcc);  // trims the profiler's frames itself
     return;

@@ -30,13 +30,23 @@ struct StackMemoEntry {
 };
 
 struct StackMemo {
-  static constexpr unsigned kEntryBits = 4;
-  static constexpr std::size_t kEntries = std::size_t{1} << kEntryBits;
-  StackMemoEntry entries[kEntries];
+  // Two-way set associative: allocation sites that happen to share a set do not evict each
+  // other on every call (a loop over a handful of containers has a dozen sites).
+  static constexpr unsigned kSetBits = 3;
+  static constexpr std::size_t kWays = 2;
+  StackMemoEntry entries[(std::size_t{1} << kSetBits) * kWays];
+  std::uint8_t recent_way[std::size_t{1} << kSetBits];  // the way hit or filled last, per set
 
-  StackMemoEntry& entry_for(const CallerFrame& start) noexcept {
+  // The set's first entry for a walk starting at `start` (the other is right after it).
+  std::size_t set_of(const CallerFrame& start) const noexcept {
     const std::uint64_t key = (start.ip ^ (start.rsp << 17)) * 0x9E3779B97F4A7C15ULL;
-    return entries[key >> (64 - kEntryBits)];
+    return static_cast<std::size_t>(key >> (64 - kSetBits));
+  }
+  StackMemoEntry& way(std::size_t set, std::size_t index) noexcept { return entries[set * kWays + index]; }
+  // The entry to replace in `set`: the one not used last.
+  StackMemoEntry& victim(std::size_t set) noexcept { return way(set, recent_way[set] == 0 ? 1 : 0); }
+  void touch(std::size_t set, const StackMemoEntry& entry) noexcept {
+    recent_way[set] = static_cast<std::uint8_t>(&entry - &entries[set * kWays]);
   }
 };
 

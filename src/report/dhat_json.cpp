@@ -10,6 +10,67 @@
 
 namespace dhat::report {
 
+namespace {
+
+void append_number(std::string& text, const char* key, std::uint64_t value, bool first = false) {
+  if (!first) {
+    text += ',';
+  }
+  text += '"';
+  text += key;
+  text += "\":";
+  text += std::to_string(value);
+}
+
+// One program point per line, fields in dh_view's order, as nlohmann's compact dump prints them.
+void append_program_points(std::string& text, const ProgramPoints& points, bool ad_hoc) {
+  if (points.pps.empty()) {
+    text += "[]";
+    return;
+  }
+  text += '[';
+  for (std::size_t i = 0; i < points.pps.size(); ++i) {
+    const ProgramPoint& point = points.pps[i];
+    const PpTotals& t = point.totals;
+    text += i == 0 ? "\n  {" : ",\n  {";
+    append_number(text, "tb", t.tb, true);
+    append_number(text, "tbk", t.tbk);
+    if (!ad_hoc) {
+      append_number(text, "tl", t.tl);
+      append_number(text, "mb", t.mb);
+      append_number(text, "mbk", t.mbk);
+      append_number(text, "gb", t.gb);
+      append_number(text, "gbk", t.gbk);
+      append_number(text, "eb", t.eb);
+      append_number(text, "ebk", t.ebk);
+    }
+    text += ",\"fs\":[";
+    for (std::size_t f = 0; f < point.frame_ids.size(); ++f) {
+      if (f != 0) {
+        text += ',';
+      }
+      text += std::to_string(point.frame_ids[f]);
+    }
+    text += "]}";
+  }
+  text += "\n]";
+}
+
+void append_frame_table(std::string& text, const ProgramPoints& points) {
+  if (points.ftbl.empty()) {
+    text += "[]";
+    return;
+  }
+  text += '[';
+  for (std::size_t i = 0; i < points.ftbl.size(); ++i) {
+    text += i == 0 ? "\n  " : ",\n  ";
+    text += nlohmann::json(points.ftbl[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  text += "\n]";
+}
+
+}  // namespace
+
 std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& points) {
   nlohmann::ordered_json doc;
   doc["dhatFileVersion"] = 2;
@@ -33,26 +94,8 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
     doc["tg"] = header.tg_us;
   }
   doc["te"] = header.te_us;
-  nlohmann::ordered_json pps = nlohmann::ordered_json::array();
-  for (const ProgramPoint& point : points.pps) {
-    const PpTotals& t = point.totals;
-    if (header.ad_hoc) {
-      pps.push_back({{"tb", t.tb}, {"tbk", t.tbk}, {"fs", point.frame_ids}});
-      continue;
-    }
-    pps.push_back({{"tb", t.tb},
-                   {"tbk", t.tbk},
-                   {"tl", t.tl},
-                   {"mb", t.mb},
-                   {"mbk", t.mbk},
-                   {"gb", t.gb},
-                   {"gbk", t.gbk},
-                   {"eb", t.eb},
-                   {"ebk", t.ebk},
-                   {"fs", point.frame_ids}});
-  }
-  doc["pps"] = std::move(pps);
-  doc["ftbl"] = points.ftbl;
+  doc["pps"] = nullptr;   // written below, straight into the text: a document tree of
+  doc["ftbl"] = nullptr;  // 100,000 program points would cost more memory than the heap model
   if (!header.ad_hoc && !header.timeline.max_bytes.empty()) {
     doc["dhatCppTimeline"] = {{"bucketUs", header.timeline.bucket_us},
                               {"maxBytes", header.timeline.max_bytes},
@@ -65,7 +108,11 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
     text += first ? "\n" : ",\n";
     first = false;
     text += nlohmann::ordered_json(it.key()).dump() + ":";
-    if (it->is_array() && !it->empty()) {
+    if (it.key() == "pps") {
+      append_program_points(text, points, header.ad_hoc);
+    } else if (it.key() == "ftbl") {
+      append_frame_table(text, points);
+    } else if (it->is_array() && !it->empty()) {
       text += "[";
       for (std::size_t i = 0; i < it->size(); ++i) {
         text += (i == 0 ? "\n  " : ",\n  ") + (*it)[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
