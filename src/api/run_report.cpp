@@ -11,8 +11,8 @@
 
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
-#include "report/dwarf_symbolizer.hpp"
 #include "report/dhat_json.hpp"
+#include "report/dwarf_symbolizer.hpp"
 #include "report/summary.hpp"
 
 namespace dhat::api {

@@ -1,7 +1,7 @@
 // The switched-off build: the same user code compiles, nothing is recorded or written, and the
 // stats read as zeros. Exit status 0 means every check held.
-#include <dhat/dhat.hpp>
 #include <unistd.h>
+#include <dhat/dhat.hpp>
 
 #include <cstdio>
 #include <cstdlib>

@@ -40,8 +40,8 @@ TEST(AgainstValgrind, EverySiteAgreesOnTotalsPeakAndEnd) {
             0);
   const Profile ours = Profile::load("ours.json");
   const Profile valgrind = Profile::load("valgrind.json");
-  for (const char* site : {"vg_malloc_site", "vg_calloc_site", "vg_realloc_origin", "vg_new_site", "vg_peak_site",
-                           "vg_leak_site"}) {
+  for (const char* site :
+       {"vg_malloc_site", "vg_calloc_site", "vg_realloc_origin", "vg_new_site", "vg_peak_site", "vg_leak_site"}) {
     SCOPED_TRACE(site);
     const auto mine = ours.at(site);
     const auto theirs = valgrind_site(valgrind, site);

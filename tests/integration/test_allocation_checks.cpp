@@ -49,8 +49,8 @@ TEST(AllocationChecks, ExactLimitsInBlocksAndBytes) {
   EXPECT_NE(std::string(over.message()).find("two_blocks_per_call"), std::string::npos) << over.message();
   EXPECT_TRUE(dhat::testing::allocates_at_most_bytes(6400, [] { two_blocks_per_call(); }));
   EXPECT_FALSE(dhat::testing::allocates_at_most_bytes(6399, [] { two_blocks_per_call(); }));
-  const dhat::AllocationCheck ten = dhat::check_allocations([] { two_blocks_per_call(); },
-                                                           dhat::AllocationLimits{20, UINT64_MAX, 10});
+  const dhat::AllocationCheck ten =
+      dhat::check_allocations([] { two_blocks_per_call(); }, dhat::AllocationLimits{20, UINT64_MAX, 10});
   EXPECT_TRUE(ten.ok);
   EXPECT_EQ(ten.blocks, 20U);
   EXPECT_EQ(ten.bytes, 640U);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "profiled_run.hpp"
@@ -57,8 +58,7 @@ TEST(Errors, SecondProfilerIsRefusedAndChangesNothing) {
     std::free(before);
     std::free(after);
   }
-  EXPECT_NE(second_stderr.find("dhat: error: a dhat::Profiler is already running"), std::string::npos)
-      << second_stderr;
+  EXPECT_NE(second_stderr.find("dhat: error: a dhat::Profiler is already running"), std::string::npos) << second_stderr;
   EXPECT_NE(access("must-not-exist.json", F_OK), 0);
   const auto site = Profile::load(path).at("error_site");
   EXPECT_EQ(site.tb, 30U);
@@ -69,9 +69,10 @@ TEST(Errors, SecondProfilerIsRefusedAndChangesNothing) {
 TEST(Errors, MissingDirectoryIsReportedAndTheExitStatusKept) {
   const ProbeResult result = run_probe("return", "/nonexistent-dhat-dir/out.json");
   EXPECT_EQ(result.exit_status, 7);
-  EXPECT_NE(result.stderr_text.find(
-                "dhat: error: could not write the profile to '/nonexistent-dhat-dir/out.json': No such file or directory"),
-            std::string::npos)
+  EXPECT_NE(
+      result.stderr_text.find(
+          "dhat: error: could not write the profile to '/nonexistent-dhat-dir/out.json': No such file or directory"),
+      std::string::npos)
       << result.stderr_text;
 }
 
@@ -82,7 +83,7 @@ TEST(Errors, PathThatIsADirectoryIsReportedAndLeavesNoTemporaryFile) {
   EXPECT_NE(result.stderr_text.find("dhat: error: could not write the profile to 'a-directory.json': Is a directory"),
             std::string::npos)
       << result.stderr_text;
-  struct stat info{};
+  struct stat info {};
   ASSERT_EQ(stat("a-directory.json", &info), 0);
   EXPECT_TRUE(S_ISDIR(info.st_mode));
   // No stray "a-directory.json.tmp.<pid>" is left behind.
@@ -109,18 +110,39 @@ TEST(Errors, MalformedEnvironmentValuesFallBackWithAMessage) {
   setenv("DHAT_MAX_FRAMES", "many", 1);
   setenv("DHAT_SNAPSHOT_SIGNAL", "SIGBOGUS", 1);
   setenv("DHAT_UNWINDER", "fast", 1);
+  setenv("DHAT_TIMING", "yes", 1);
   const ProbeResult result = run_probe("return", "malformed.json");
   unsetenv("DHAT_MAX_FRAMES");
   unsetenv("DHAT_SNAPSHOT_SIGNAL");
   unsetenv("DHAT_UNWINDER");
+  unsetenv("DHAT_TIMING");
   EXPECT_EQ(result.exit_status, 7);
-  for (const char* expected :
-       {"dhat: ignoring DHAT_MAX_FRAMES='many': expected a whole number from 1 to 128; using 12",
-        "dhat: ignoring DHAT_SNAPSHOT_SIGNAL='SIGBOGUS': expected a signal such as SIGUSR2",
-        "dhat: ignoring DHAT_UNWINDER='fast': expected cfi or libgcc; using cfi"}) {
+  for (const char* expected : {"dhat: ignoring DHAT_MAX_FRAMES='many': expected a whole number from 1 to 128; using 12",
+                               "dhat: ignoring DHAT_SNAPSHOT_SIGNAL='SIGBOGUS': expected a signal such as SIGUSR2",
+                               "dhat: ignoring DHAT_UNWINDER='fast': expected cfi or libgcc; using cfi",
+                               "dhat: ignoring DHAT_TIMING='yes': expected 0 or 1; using 0"}) {
     EXPECT_NE(result.stderr_text.find(expected), std::string::npos) << result.stderr_text;
   }
+  EXPECT_EQ(result.stderr_text.find("dhat: timing:"), std::string::npos) << result.stderr_text;
   EXPECT_EQ(Profile::load("malformed.json").at("probe_leak").eb, 777U);  // the run itself is fine
+}
+
+TEST(Errors, TimingLineNamesTheReportsCounts) {
+  setenv("DHAT_TIMING", "1", 1);
+  const ProbeResult result = run_probe("return", "timing.json");
+  unsetenv("DHAT_TIMING");
+  EXPECT_EQ(result.exit_status, 7);
+  const std::size_t at = result.stderr_text.find("dhat: timing: ");
+  ASSERT_NE(at, std::string::npos) << result.stderr_text;
+  // "N stacks, A addresses -> P program points": P is what the file holds.
+  const std::string line = result.stderr_text.substr(at, result.stderr_text.find('\n', at) - at);
+  const std::size_t arrow = line.find("-> ");
+  ASSERT_NE(arrow, std::string::npos) << line;
+  const std::size_t program_points = std::stoul(line.substr(arrow + 3));
+  std::ifstream in("timing.json");
+  const nlohmann::json profile = nlohmann::json::parse(in);
+  EXPECT_EQ(program_points, profile["pps"].size()) << line;
+  EXPECT_NE(line.find(" s, written in "), std::string::npos) << line;
 }
 
 TEST(Exit, ExitWithALiveProfilerWritesTheProfile) {

@@ -1,7 +1,7 @@
 // Every malloc-family function and every replaceable operator new/delete form is recorded,
 // exactly once, with the requested size, at the right program point.
-#include <malloc.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <new>
@@ -39,7 +39,7 @@ SITE char* site_new_nothrow() { return new (std::nothrow) char[7]; }
 SITE double* site_new_nothrow_single() { return new (std::nothrow) double(2.0); }
 SITE Aligned64* site_new_aligned() { return new Aligned64(); }
 SITE Aligned64* site_new_aligned_array() { return new Aligned64[3]; }
-SITE void* site_new_aligned_nothrow() { return ::operator new(80, std::align_val_t{128}, std::nothrow); }
+SITE void* site_new_aligned_nothrow() { return ::operator new (80, std::align_val_t{128}, std::nothrow); }
 SITE void* site_new_aligned_array_nothrow() { return ::operator new[](90, std::align_val_t{256}, std::nothrow); }
 SITE void* site_operator_new() { return ::operator new(33); }
 SITE void* site_operator_new_array() { return ::operator new[](44); }
@@ -51,16 +51,26 @@ struct Expectation {
 };
 
 const Expectation kSites[] = {
-    {"site_malloc", 100},          {"site_calloc", 200},
-    {"site_realloc_null", 50},     {"site_reallocarray_null", 100},
-    {"site_posix_memalign", 300},  {"site_aligned_alloc", 256},
-    {"site_memalign", 96},         {"site_valloc", 1000},
-    {"site_pvalloc", 1000},        {"site_new", 4},
-    {"site_new_array", 40},        {"site_new_nothrow", 7},
-    {"site_new_nothrow_single", 8}, {"site_new_aligned", 64},
-    {"site_new_aligned_array", 192}, {"site_new_aligned_nothrow", 80},
-    {"site_new_aligned_array_nothrow", 90}, {"site_operator_new", 33},
-    {"site_operator_new_array", 44}, {"c_site_malloc", 33},
+    {"site_malloc", 100},
+    {"site_calloc", 200},
+    {"site_realloc_null", 50},
+    {"site_reallocarray_null", 100},
+    {"site_posix_memalign", 300},
+    {"site_aligned_alloc", 256},
+    {"site_memalign", 96},
+    {"site_valloc", 1000},
+    {"site_pvalloc", 1000},
+    {"site_new", 4},
+    {"site_new_array", 40},
+    {"site_new_nothrow", 7},
+    {"site_new_nothrow_single", 8},
+    {"site_new_aligned", 64},
+    {"site_new_aligned_array", 192},
+    {"site_new_aligned_nothrow", 80},
+    {"site_new_aligned_array_nothrow", 90},
+    {"site_operator_new", 33},
+    {"site_operator_new_array", 44},
+    {"c_site_malloc", 33},
 };
 
 TEST(Hooks, EveryAllocationFunctionIsRecordedOnceWithItsSize) {
@@ -81,9 +91,9 @@ TEST(Hooks, EveryAllocationFunctionIsRecordedOnceWithItsSize) {
     delete site_new_nothrow_single();
     delete site_new_aligned();
     delete[] site_new_aligned_array();
-    ::operator delete(site_new_aligned_nothrow(), std::align_val_t{128}, std::nothrow);
+    ::operator delete (site_new_aligned_nothrow(), std::align_val_t{128}, std::nothrow);
     ::operator delete[](site_new_aligned_array_nothrow(), std::align_val_t{256}, std::nothrow);
-    ::operator delete(site_operator_new(), 33);    // sized
+    ::operator delete(site_operator_new(), 33);          // sized
     ::operator delete[](site_operator_new_array(), 44);  // sized array
     std::free(c_site_malloc(33));
     std::free(c_site_strdup("hello"));
@@ -116,11 +126,11 @@ TEST(Hooks, RemainingDeleteFormsFreeTheirBlocks) {
     void* b = site_operator_new_array();
     ::operator delete[](b, std::nothrow);
     Aligned64* c = site_new_aligned();
-    ::operator delete(c, sizeof(Aligned64), std::align_val_t{64});
+    ::operator delete (c, sizeof(Aligned64), std::align_val_t{64});
     Aligned64* d = site_new_aligned_array();
     ::operator delete[](d, 3 * sizeof(Aligned64), std::align_val_t{64});
     Aligned64* e = site_new_aligned();
-    ::operator delete(e, std::align_val_t{64});
+    ::operator delete (e, std::align_val_t{64});
     Aligned64* f = site_new_aligned_array();
     ::operator delete[](f, std::align_val_t{64});
   });
@@ -153,7 +163,7 @@ TEST(Hooks, ZeroByteRequestsAreRecordedAsZeroBytes) {
     blocks += pp["tbk"].get<std::uint64_t>();
     bytes += pp["tb"].get<std::uint64_t>();
   }
-  EXPECT_EQ(blocks, 3U);     // site_malloc's 100 bytes, malloc(0), operator new(0)
+  EXPECT_EQ(blocks, 3U);  // site_malloc's 100 bytes, malloc(0), operator new(0)
   EXPECT_EQ(bytes, 100U);
 }
 
@@ -166,7 +176,7 @@ TEST(Hooks, MallocUsableSizeWorksOnRecordedBlocks) {
   });
   EXPECT_GE(usable, 100U);
   EXPECT_EQ(profile.at("site_malloc").ebk, 1U);  // still live at t-end
-  std::free(block);  // after the run: passes through
+  std::free(block);                              // after the run: passes through
 }
 
 TEST(Hooks, FailedAllocationsAreNotRecorded) {
@@ -197,10 +207,10 @@ TEST(Hooks, BlocksFromBeforeTheRunAreIgnoredWhenFreed) {
   void* before = site_malloc();  // not recorded: no run yet
   void* during = nullptr;
   auto profile = profile_of([&] {
-    std::free(before);          // unknown block: ignored, no negative counts
-    during = site_calloc();     // recorded, still live at the end
+    std::free(before);       // unknown block: ignored, no negative counts
+    during = site_calloc();  // recorded, still live at the end
   });
-  std::free(during);            // after the run: passes through
+  std::free(during);  // after the run: passes through
   const auto malloc_site = profile.at("site_malloc");
   EXPECT_EQ(malloc_site.count, 0U);
   const auto calloc_site = profile.at("site_calloc");

@@ -73,9 +73,7 @@ TEST(Realloc, NullIsMallocAndZeroSizeIsFree) {
 TEST(Realloc, UnknownBlockCountsAsAFreshAllocationAtTheCallSite) {
   void* from_before = std::malloc(30);  // allocated before the run
   void* result = nullptr;
-  auto profile = profile_of([&] {
-    result = realloc_caller(from_before, 300);
-  });
+  auto profile = profile_of([&] { result = realloc_caller(from_before, 300); });
   std::free(result);
   const auto site = profile.at("realloc_caller");
   EXPECT_EQ(site.tb, 300U);

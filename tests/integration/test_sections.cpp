@@ -23,7 +23,7 @@ TEST(Sections, OneThreadWithoutAProfiler) {
     void* a = section_site(1000);
     void* b = section_site(2000);  // live 3000: the section's peak
     std::free(a);
-    void* c = section_site(500);   // live 2500
+    void* c = section_site(500);  // live 2500
     keep(b);
     keep(c);
     section.stop();

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <dirent.h>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -68,8 +68,7 @@ void expect_startup_difference_only(const Totals& ours, const Totals& valgrind, 
 // Runs `command` under dhat-run and under Valgrind; returns both profiles' totals.
 std::pair<Totals, Totals> profile_both(const std::string& name, const std::string& command) {
   EXPECT_EQ(run("rm -f " + name + ".*.json"), 0);
-  EXPECT_EQ(run(std::string(DHAT_RUN) + " -o " + name + ".%p.json -- " + command + " >/dev/null 2>" + name +
-                ".stderr"),
+  EXPECT_EQ(run(std::string(DHAT_RUN) + " -o " + name + ".%p.json -- " + command + " >/dev/null 2>" + name + ".stderr"),
             0);
   const auto files = files_starting_with(name + ".");
   std::vector<std::string> json;
@@ -79,9 +78,8 @@ std::pair<Totals, Totals> profile_both(const std::string& name, const std::strin
     }
   }
   EXPECT_EQ(json.size(), 1U) << "one process, one profile";
-  EXPECT_EQ(run("valgrind --tool=dhat --dhat-out-file=" + name + "-valgrind.out " + command +
-                " >/dev/null 2>/dev/null"),
-            0);
+  EXPECT_EQ(
+      run("valgrind --tool=dhat --dhat-out-file=" + name + "-valgrind.out " + command + " >/dev/null 2>/dev/null"), 0);
   if (json.empty()) {
     return {};
   }
@@ -92,7 +90,8 @@ std::pair<Totals, Totals> profile_both(const std::string& name, const std::strin
 
 TEST(Preload, Sqlite3AgreesWithValgrind) {
   const auto [ours, valgrind] = profile_both(
-      "sqlite3", "sqlite3 :memory: \"create table t(x text); insert into t values('a'),('b'); select count(*) from t;\"");
+      "sqlite3",
+      "sqlite3 :memory: \"create table t(x text); insert into t values('a'),('b'); select count(*) from t;\"");
   EXPECT_GT(ours.tbk, 100U);
   expect_startup_difference_only(ours, valgrind, 4, 16384);
 }

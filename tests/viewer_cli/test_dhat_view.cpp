@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -98,7 +98,8 @@ TEST(DhatView, CheckIsACiGate) {
   const Result pass = run("check " + kBefore + " --max-total-bytes 6064 --max-end-bytes 2500");
   EXPECT_EQ(pass.status, 0) << pass.out;
   EXPECT_TRUE(has(pass, "check passed")) << pass.out;
-  const Result fail = run("check " + kAfter + " --max-total-bytes 8000 --max-gmax-bytes 10000 "
+  const Result fail = run("check " + kAfter +
+                          " --max-total-bytes 8000 --max-gmax-bytes 10000 "
                           "--max-function-bytes parser::scratch=100 --max-function-bytes Buffer::new=5000");
   EXPECT_EQ(fail.status, 1) << fail.out;
   EXPECT_TRUE(has(fail, "dhat-view: check failed: total bytes 8,128 > limit 8,000\n")) << fail.out;
@@ -173,7 +174,8 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
     std::ofstream("not-dhat.json") << R"({"name": "a package.json"})";
     std::ofstream("version3.json") << R"({"dhatFileVersion": 3, "mode": "heap", "pps": [], "ftbl": [], "te": 1})";
     std::ofstream("truncated.json") << R"({"dhatFileVersion":2,"mode":"heap","pps":[{"tb":1,)";
-    std::ofstream("damaged.json") << R"({"dhatFileVersion":2,"mode":"heap","te":1,"pps":[{"tb":1,"tbk":1,"fs":[7]}],"ftbl":["[root]"]})";
+    std::ofstream("damaged.json")
+        << R"({"dhatFileVersion":2,"mode":"heap","te":1,"pps":[{"tb":1,"tbk":1,"fs":[7]}],"ftbl":["[root]"]})";
   }
   const struct {
     const char* file;
