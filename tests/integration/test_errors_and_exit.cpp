@@ -27,7 +27,8 @@ struct ProbeResult {
 };
 
 ProbeResult run_probe(const std::string& mode, const std::string& file) {
-  const std::string err = "probe-" + mode + ".stderr";
+  // One file per test process: ctest runs tests of this executable in parallel.
+  const std::string err = "probe-" + mode + "-" + std::to_string(getpid()) + ".stderr";
   const std::string command = std::string(DHAT_EXIT_PROBE) + " " + mode + " '" + file + "' 2>" + err;
   const int status = std::system(command.c_str());
   ProbeResult result;
@@ -36,6 +37,7 @@ ProbeResult run_probe(const std::string& mode, const std::string& file) {
   std::stringstream text;
   text << in.rdbuf();
   result.stderr_text = text.str();
+  std::remove(err.c_str());
   return result;
 }
 
