@@ -202,7 +202,6 @@ PpId program_point_of(RecorderState& s, CapturedStack& c) {
 }
 
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
-  state().live.prefetch(reinterpret_cast<std::uintptr_t>(block));  // overlaps the walk
   CapturedStack captured;
   capture(captured, entry_frame);
   {
@@ -269,7 +268,6 @@ void record_free(void* block) noexcept {
     return;
   }
   LiveBlock freed{};
-  state().live.prefetch(reinterpret_cast<std::uintptr_t>(block));
   {
     Hold s;
     if (!phase_is(Phase::recording) || !s->live.remove(reinterpret_cast<std::uintptr_t>(block), &freed)) {

@@ -42,6 +42,7 @@ bool start_recording(const RecorderSettings& settings) noexcept;
 void record_alloc(void* block, std::size_t bytes, const void* entry_frame = nullptr) noexcept;
 void record_free(void* block) noexcept;
 // A hint that `block` is about to be freed: starts loading what record_free will look at.
+// (Inserts need no such hint: the live table prefetches them itself while they wait.)
 void prepare_free(void* block) noexcept;
 
 // realloc is two steps around the real call, so the table never holds an address that libc

@@ -41,8 +41,8 @@ __attribute__((always_inline)) inline void* note_alloc(void* block, std::size_t 
 // overlaps with glibc's own work instead of adding to it.
 __attribute__((always_inline)) inline void release(void* block) noexcept {
   if (__builtin_expect(core::is_recording(), 0) && block != nullptr) {
+    core::prepare_free(block);
     if (__libc_single_threaded != 0) {
-      core::prepare_free(block);
       __libc_free(block);
       core::record_free(block);
       return;

@@ -1,7 +1,5 @@
 #include "report/backward_symbolizer.hpp"
 
-#include "report/unloaded_code.hpp"
-
 #define BACKWARD_HAS_DW 1
 #include <backward.hpp>
 
@@ -15,14 +13,9 @@ BackwardSymbolizer::BackwardSymbolizer() : impl_(std::make_unique<Impl>()) {}
 BackwardSymbolizer::~BackwardSymbolizer() = default;
 
 std::vector<Frame> BackwardSymbolizer::resolve(std::uintptr_t return_address) {
-  auto cached = cache_.find(return_address);
-  if (cached != cache_.end()) {
-    return cached->second;
-  }
-  std::vector<Frame> remembered;
-  if (recall_unloaded_frames(return_address, &remembered)) {
-    cache_.emplace(return_address, remembered);
-    return remembered;
+  std::vector<Frame> known;
+  if (resolved_.find(return_address, &known)) {
+    return known;
   }
   // A return address points after the call; the call itself (and its line) is one byte before.
   const std::uintptr_t call_address = return_address - 1;
@@ -42,8 +35,7 @@ std::vector<Frame> BackwardSymbolizer::resolve(std::uintptr_t return_address) {
   }
   const std::string& outer_function = trace.object_function.empty() ? trace.source.function : trace.object_function;
   frames.push_back(Frame{call_address, outer_function, file, line, trace.object_filename});
-  cache_.emplace(return_address, frames);
-  return frames;
+  return resolved_.keep(return_address, std::move(frames));
 }
 
 }  // namespace dhat::report

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <memory>
-#include <unordered_map>
 
 #include "report/frame.hpp"
 
@@ -17,12 +16,12 @@ class BackwardSymbolizer final : public Symbolizer {
   BackwardSymbolizer();
   ~BackwardSymbolizer() override;
   std::vector<Frame> resolve(std::uintptr_t return_address) override;
-  std::size_t addresses_resolved() const noexcept { return cache_.size(); }
+  std::size_t addresses_resolved() const noexcept { return resolved_.size(); }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
+  ResolvedFrames resolved_;
 };
 
 }  // namespace dhat::report

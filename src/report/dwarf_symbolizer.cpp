@@ -11,7 +11,6 @@
 #include <string>
 
 #include "report/backward_symbolizer.hpp"
-#include "report/unloaded_code.hpp"
 
 namespace dhat::report {
 
@@ -188,14 +187,9 @@ DwarfSymbolizer::DwarfSymbolizer() : impl_(std::make_unique<Impl>()) {}
 DwarfSymbolizer::~DwarfSymbolizer() = default;
 
 std::vector<Frame> DwarfSymbolizer::resolve(std::uintptr_t return_address) {
-  auto cached = cache_.find(return_address);
-  if (cached != cache_.end()) {
-    return cached->second;
-  }
-  std::vector<Frame> remembered;
-  if (recall_unloaded_frames(return_address, &remembered)) {
-    cache_.emplace(return_address, remembered);
-    return remembered;
+  std::vector<Frame> known;
+  if (resolved_.find(return_address, &known)) {
+    return known;
   }
   // A return address points after the call; the call itself (and its line) is one byte before.
   const std::uintptr_t call_address = return_address - 1;
@@ -208,9 +202,7 @@ std::vector<Frame> DwarfSymbolizer::resolve(std::uintptr_t return_address) {
       impl_->fallback = std::make_unique<BackwardSymbolizer>();
     }
     ++fallbacks_;
-    std::vector<Frame> frames = impl_->fallback->resolve(return_address);
-    cache_.emplace(return_address, frames);
-    return frames;
+    return resolved_.keep(return_address, impl_->fallback->resolve(return_address));
   }
   std::string object;
   if (const char* name = dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr)) {
@@ -263,8 +255,7 @@ std::vector<Frame> DwarfSymbolizer::resolve(std::uintptr_t return_address) {
     line = static_cast<unsigned>(call_line);
   }
   frames.push_back(Frame{call_address, outer_function.empty() ? unit_function : outer_function, file, line, object});
-  cache_.emplace(return_address, frames);
-  return frames;
+  return resolved_.keep(return_address, std::move(frames));
 }
 
 }  // namespace dhat::report

@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "report/frame.hpp"
@@ -29,14 +28,14 @@ class DwarfSymbolizer final : public Symbolizer {
   DwarfSymbolizer& operator=(const DwarfSymbolizer&) = delete;
 
   std::vector<Frame> resolve(std::uintptr_t return_address) override;
-  std::size_t addresses_resolved() const noexcept { return cache_.size(); }
+  std::size_t addresses_resolved() const noexcept { return resolved_.size(); }
   // Addresses the index could not place, resolved by backward-cpp instead.
   std::size_t fallbacks() const noexcept { return fallbacks_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
+  ResolvedFrames resolved_;
   std::size_t fallbacks_ = 0;
 };
 

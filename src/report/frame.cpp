@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "report/unloaded_code.hpp"
+
 namespace dhat::report {
 
 std::string format_frame(const Frame& frame) {
@@ -15,6 +17,23 @@ std::string format_frame(const Frame& frame) {
     text += " (in " + frame.object + ")";
   }
   return text;
+}
+
+bool ResolvedFrames::find(std::uintptr_t return_address, std::vector<Frame>* frames) {
+  auto cached = frames_.find(return_address);
+  if (cached != frames_.end()) {
+    *frames = cached->second;
+    return true;
+  }
+  if (recall_unloaded_frames(return_address, frames)) {
+    frames_.emplace(return_address, *frames);
+    return true;
+  }
+  return false;
+}
+
+const std::vector<Frame>& ResolvedFrames::keep(std::uintptr_t return_address, std::vector<Frame> frames) {
+  return frames_.insert_or_assign(return_address, std::move(frames)).first->second;
 }
 
 }  // namespace dhat::report

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace dhat::report {
@@ -27,6 +28,19 @@ class Symbolizer {
   virtual ~Symbolizer() = default;
   // Frames for the code at `return_address`, innermost first; never empty.
   virtual std::vector<Frame> resolve(std::uintptr_t return_address) = 0;
+};
+
+// What symbolizers share: each return address is resolved once, and code unloaded since the
+// run (report/unloaded_code.hpp) answers from what was remembered while it was mapped.
+class ResolvedFrames {
+ public:
+  // True (and `frames` filled) if `return_address` needs no resolving.
+  bool find(std::uintptr_t return_address, std::vector<Frame>* frames);
+  const std::vector<Frame>& keep(std::uintptr_t return_address, std::vector<Frame> frames);
+  std::size_t size() const noexcept { return frames_.size(); }
+
+ private:
+  std::unordered_map<std::uintptr_t, std::vector<Frame>> frames_;
 };
 
 }  // namespace dhat::report
