@@ -47,7 +47,7 @@ void HeapModel::on_alloc(PpId id, std::uint64_t bytes, std::uint64_t now_us) noe
   pp.total_blocks += 1;
   pp.curr_bytes += bytes;
   pp.curr_blocks += 1;
-  pp.live_birth_sum_us += now_us;
+  pp.lifetime_partial_us -= now_us;
   global_.total_bytes += bytes;
   global_.total_blocks += 1;
   global_.curr_bytes += bytes;
@@ -55,14 +55,12 @@ void HeapModel::on_alloc(PpId id, std::uint64_t bytes, std::uint64_t now_us) noe
   after_increase(pp, now_us);
 }
 
-void HeapModel::on_free(PpId id, std::uint64_t bytes, std::uint64_t birth_us, std::uint64_t now_us) noexcept {
+void HeapModel::on_free(PpId id, std::uint64_t bytes, std::uint64_t now_us) noexcept {
   PpCounters& pp = pps_[id];
   before_change(pp);
   pp.curr_bytes -= bytes;
   pp.curr_blocks -= 1;
-  pp.live_birth_sum_us -= birth_us;
-  // Defensive: a clock read by a racing thread must never make a lifetime negative.
-  pp.total_lifetime_us += now_us > birth_us ? now_us - birth_us : 0;
+  pp.lifetime_partial_us += now_us;
   global_.curr_bytes -= bytes;
   global_.curr_blocks -= 1;
 }
@@ -96,8 +94,7 @@ PpCounters HeapModel::counters_at(PpId id, std::uint64_t now_us) const noexcept 
     pp.gmax_bytes = pp.curr_bytes;
     pp.gmax_blocks = pp.curr_blocks;
   }
-  pp.total_lifetime_us += pp.curr_blocks * now_us - pp.live_birth_sum_us;
-  pp.live_birth_sum_us = pp.curr_blocks * now_us;  // so that a second finish() adds nothing
+  pp.total_lifetime_us = pp.lifetime_partial_us + pp.curr_blocks * now_us;
   return pp;
 }
 

@@ -6,7 +6,10 @@
 //  - a new global peak is declared with >=, so the latest of equal peaks wins;
 //  - realloc counts as a new block in the totals, keeps the block count, moves the bytes;
 //  - the "at t-gmax" figures cost O(1) per operation: every program point remembers the sequence
-//    number of its last change, and is snapshotted lazily when it is first touched after a peak.
+//    number of its last change, and is snapshotted lazily when it is first touched after a peak;
+//  - lifetimes need no per-block birth time: a program point's total lifetime is the sum of its
+//    frees' times plus t-end for each block still live, minus the sum of all its births. So the
+//    live table stores only size and program point per block (16 bytes, not 24).
 #pragma once
 
 #include <cstddef>
@@ -20,14 +23,15 @@ namespace dhat::core {
 struct PpCounters {
   std::uint64_t total_bytes = 0;        // tb
   std::uint64_t total_blocks = 0;       // tbk
-  std::uint64_t total_lifetime_us = 0;  // tl, freed blocks only until finish()
+  std::uint64_t total_lifetime_us = 0;  // tl (valid once finish() ran, or from counters_at)
   std::uint64_t curr_bytes = 0;
   std::uint64_t curr_blocks = 0;
-  std::uint64_t max_bytes = 0;          // mb: this PP's own peak of live bytes
-  std::uint64_t max_blocks = 0;         // mbk: live blocks at that moment
-  std::uint64_t gmax_bytes = 0;         // gb (valid once finish() ran, or when snapshotted)
-  std::uint64_t gmax_blocks = 0;        // gbk
-  std::uint64_t live_birth_sum_us = 0;  // sum of birth times of live blocks, for tl at the end
+  std::uint64_t max_bytes = 0;    // mb: this PP's own peak of live bytes
+  std::uint64_t max_blocks = 0;   // mbk: live blocks at that moment
+  std::uint64_t gmax_bytes = 0;   // gb (valid once finish() ran, or when snapshotted)
+  std::uint64_t gmax_blocks = 0;  // gbk
+  // Sum of free times minus sum of birth times, modulo 2^64: tl = this + curr_blocks * t-end.
+  std::uint64_t lifetime_partial_us = 0;
   std::uint64_t last_change_seq = 0;
 };
 
@@ -48,9 +52,9 @@ class HeapModel {
   bool ensure_pp(PpId pp) noexcept;
 
   void on_alloc(PpId pp, std::uint64_t bytes, std::uint64_t now_us) noexcept;
-  void on_free(PpId pp, std::uint64_t bytes, std::uint64_t birth_us, std::uint64_t now_us) noexcept;
+  void on_free(PpId pp, std::uint64_t bytes, std::uint64_t now_us) noexcept;
   // A live block of `pp` changes size; it counts as a new block in the totals, and keeps its
-  // birth time (as Valgrind does), so the caller keeps the LiveBlock's birth_us.
+  // birth time (as Valgrind does): its lifetime runs from the first allocation to the free.
   void on_realloc(PpId pp, std::uint64_t old_bytes, std::uint64_t new_bytes, std::uint64_t now_us) noexcept;
 
   // An ad hoc event of `weight` units at `pp`: tb += weight, tbk += 1 (no live state).

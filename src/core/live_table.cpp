@@ -87,7 +87,7 @@ bool LiveTable::insert(std::uintptr_t address, const LiveBlock& block) noexcept 
   if (block.pp > kPpMask || block.size > kMaxSize) {
     return false;
   }
-  const Slot filled{address, block.size << kPpBits | block.pp, block.birth_us};
+  const Slot filled{address, block.size << kPpBits | block.pp};
   for (Slot& place : pending_) {
     if (place.address == address) {
       place = filled;  // a block the profiler missed the free of: the newest wins
@@ -134,7 +134,6 @@ bool LiveTable::remove(std::uintptr_t address, LiveBlock* removed) noexcept {
     if (place.address == address) {
       removed->size = place.size_and_pp >> kPpBits;
       removed->pp = static_cast<PpId>(place.size_and_pp & kPpMask);
-      removed->birth_us = place.birth_us;
       place.address = 0;
       --pending_used_;
       return true;
@@ -152,7 +151,6 @@ bool LiveTable::remove(std::uintptr_t address, LiveBlock* removed) noexcept {
   }
   removed->size = slots_[i].size_and_pp >> kPpBits;
   removed->pp = static_cast<PpId>(slots_[i].size_and_pp & kPpMask);
-  removed->birth_us = slots_[i].birth_us;
   // Backward-shift deletion: pull later members of the probe run into the hole so that every
   // remaining key stays reachable from its home slot without tombstones.
   std::size_t hole = i;

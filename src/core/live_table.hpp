@@ -1,11 +1,12 @@
-// The set of live (allocated, not yet freed) blocks: address -> program point, size, birth time.
+// The set of live (allocated, not yet freed) blocks: address -> program point and size.
 //
 // Contract: not thread-safe (the recorder serializes calls); memory from internal_alloc; an
 // insert that cannot get memory (or whose program point or size does not fit a slot: more than
 // 16 million program points, a block of 1 TiB) returns false and the block goes unrecorded.
 // Open addressing with linear probing and backward-shift deletion (no tombstones). Memory is the
-// profiler's largest cost, so a slot is 24 bytes (size and program point share a word) and the
-// table grows by half, not double: about 32-48 bytes per live block.
+// profiler's largest cost, so a slot is 16 bytes (size and program point share a word; no birth
+// time, see heap_model.hpp), four to a cache line, and the table grows by half, not double:
+// about 21-32 bytes per live block.
 //
 // Inserts are deferred: a new block waits in a small FIFO of recent inserts (its home slot being
 // prefetched) and enters the table kPending inserts later, when that cache line has arrived. A
@@ -23,7 +24,6 @@ namespace dhat::core {
 
 struct LiveBlock {
   std::uint64_t size;
-  std::uint64_t birth_us;  // allocation time; kept across realloc, as Valgrind does
   PpId pp;
 };
 
@@ -57,7 +57,6 @@ class LiveTable {
   struct Slot {
     std::uintptr_t address;     // 0 = empty (malloc never returns address 0)
     std::uint64_t size_and_pp;  // size << 24 | program point
-    std::uint64_t birth_us;
   };
   std::size_t home(std::uintptr_t address) const noexcept { return home_in(address, slot_count_); }
   static std::size_t home_in(std::uintptr_t address, std::size_t slot_count) noexcept {

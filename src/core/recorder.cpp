@@ -211,7 +211,7 @@ DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const vo
     }
     const PpId pp = program_point_of(*s, captured);
     const std::uint64_t now = s->clock.now_us();
-    if (pp == kNoPp || !s->live.insert(reinterpret_cast<std::uintptr_t>(block), LiveBlock{bytes, now, pp})) {
+    if (pp == kNoPp || !s->live.insert(reinterpret_cast<std::uintptr_t>(block), LiveBlock{bytes, pp})) {
       ++s->dropped;
       return;
     }
@@ -274,7 +274,7 @@ void record_free(void* block) noexcept {
       return;
     }
     const std::uint64_t now = s->clock.now_us();
-    s->model.on_free(freed.pp, freed.size, freed.birth_us, now);
+    s->model.on_free(freed.pp, freed.size, now);
     s->timeline.record(now, s->model.global().curr_bytes);
   }
   count_for_this_thread(0, 0, -static_cast<std::int64_t>(freed.size));
@@ -316,7 +316,7 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
     moved.size = bytes;
     if (!s->live.insert(reinterpret_cast<std::uintptr_t>(new_block), moved)) {
       // The block can no longer be tracked: account it as freed so the totals stay consistent.
-      s->model.on_free(ticket.block.pp, ticket.block.size, ticket.block.birth_us, s->clock.now_us());
+      s->model.on_free(ticket.block.pp, ticket.block.size, s->clock.now_us());
       ++s->dropped;
       return;
     }

@@ -18,7 +18,7 @@ TEST(HeapModel, AllocFreeAndPeak) {
   ASSERT_TRUE(model.ensure_pp(1));
   model.on_alloc(0, 100, 1);
   model.on_alloc(1, 50, 2);  // peak 150 at t=2
-  model.on_free(0, 100, 1, 5);
+  model.on_free(0, 100, 5);
   model.on_alloc(1, 20, 6);
   model.finish(10);
   const auto& g = model.global();
@@ -79,7 +79,9 @@ TEST(HeapModel, LazyPeakSnapshotMatchesBruteForce) {
     struct Block {
       PpId pp;
       std::uint64_t size;
+      std::uint64_t birth;
     };
+    std::vector<std::uint64_t> lifetimes(kPps, 0);  // summed per block: the direct definition
     std::vector<Block> live;
     for (int step = 0; step < 2000; ++step) {
       const bool allocate = live.empty() || random() % 100 < 55;
@@ -87,7 +89,7 @@ TEST(HeapModel, LazyPeakSnapshotMatchesBruteForce) {
         const PpId pp = random() % kPps;
         const std::uint64_t size = 1 + random() % 64;
         model.on_alloc(pp, size, static_cast<std::uint64_t>(step));
-        live.push_back(Block{pp, size});
+        live.push_back(Block{pp, size, static_cast<std::uint64_t>(step)});
         ref.curr[pp] += size;
         ref.global_curr += size;
         if (ref.global_curr >= ref.global_max) {
@@ -99,17 +101,22 @@ TEST(HeapModel, LazyPeakSnapshotMatchesBruteForce) {
         live[victim] = live.back();
         live.pop_back();
         ref.snapshot_if_peak();
-        model.on_free(block.pp, block.size, 0, static_cast<std::uint64_t>(step));
+        model.on_free(block.pp, block.size, static_cast<std::uint64_t>(step));
+        lifetimes[block.pp] += static_cast<std::uint64_t>(step) - block.birth;
         ref.curr[block.pp] -= block.size;
         ref.global_curr -= block.size;
       }
     }
     ref.snapshot_if_peak();
     model.finish(5000);
+    for (const Block& block : live) {
+      lifetimes[block.pp] += 5000 - block.birth;
+    }
     ASSERT_EQ(model.global().max_bytes, ref.global_max) << "seed " << seed;
     for (PpId pp = 0; pp < kPps; ++pp) {
       ASSERT_EQ(model.pp(pp).gmax_bytes, ref.gmax[pp]) << "seed " << seed << " pp " << pp;
       ASSERT_EQ(model.pp(pp).curr_bytes, ref.curr[pp]) << "seed " << seed << " pp " << pp;
+      ASSERT_EQ(model.pp(pp).total_lifetime_us, lifetimes[pp]) << "seed " << seed << " pp " << pp;
     }
   }
 }

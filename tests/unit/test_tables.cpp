@@ -22,7 +22,7 @@ TEST(LiveTable, RandomInsertRemoveMatchesReference) {
     const std::uintptr_t address = 0x10000 + (random() % 50000) * 16 + (random() % 2) * 0x7f0000000000ULL;
     // (An address is inserted again only after its remove, as malloc hands it out.)
     if (random() % 2 == 0 && reference.count(address) == 0) {
-      ASSERT_TRUE(table.insert(address, LiveBlock{address & 0xffff, 0, 1}));
+      ASSERT_TRUE(table.insert(address, LiveBlock{address & 0xffff, 1}));
       reference[address] = address & 0xffff;
     } else {
       LiveBlock removed{};
@@ -44,14 +44,13 @@ TEST(LiveTable, RandomInsertRemoveMatchesReference) {
 
 TEST(LiveTable, BlocksThatDoNotFitASlotAreRefused) {
   LiveTable table;
-  EXPECT_FALSE(table.insert(0x1000, LiveBlock{16, 0, 1U << 24}));   // 16M+ program points
-  EXPECT_FALSE(table.insert(0x1000, LiveBlock{1ULL << 40, 0, 1}));  // a 1 TiB block
-  EXPECT_TRUE(table.insert(0x1000, LiveBlock{(1ULL << 40) - 1, 7, (1U << 24) - 1}));
+  EXPECT_FALSE(table.insert(0x1000, LiveBlock{16, 1U << 24}));   // 16M+ program points
+  EXPECT_FALSE(table.insert(0x1000, LiveBlock{1ULL << 40, 1}));  // a 1 TiB block
+  EXPECT_TRUE(table.insert(0x1000, LiveBlock{(1ULL << 40) - 1, (1U << 24) - 1}));
   LiveBlock back{};
   ASSERT_TRUE(table.remove(0x1000, &back));
   EXPECT_EQ(back.size, (1ULL << 40) - 1);
   EXPECT_EQ(back.pp, (1U << 24) - 1);
-  EXPECT_EQ(back.birth_us, 7U);
 }
 
 TEST(StackTable, EqualStacksShareAProgramPoint) {
