@@ -94,9 +94,9 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
     char line[256];
     std::snprintf(line, sizeof line,
                   "dhat: timing: %zu stacks, %zu addresses -> %zu program points: symbolized in %.3f s, "
-                  "written in %.3f s\n",
+                  "written in %.3f s; %zu stack walks needed libgcc\n",
                   state.raw.size(), symbolizer.addresses_resolved(), points.pps.size(), symbolize_seconds,
-                  seconds_since(start) - symbolize_seconds);
+                  seconds_since(start) - symbolize_seconds, core::libgcc_walks());
     written.summary += line;
   }
   return written;

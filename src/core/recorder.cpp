@@ -24,6 +24,9 @@ thread_local bool t_holds_lock __attribute__((tls_model("initial-exec"))) = fals
 thread_local ThreadHeapCounters t_counters __attribute__((tls_model("initial-exec")));
 thread_local StackMemo t_stack_memo __attribute__((tls_model("initial-exec")));
 
+// Walks handed to libgcc this run (see libgcc_walks()): a slow path, so a shared counter is fine.
+std::atomic<std::size_t> g_libgcc_walks{0};
+
 // The current run's number (from 1), so that memo entries of an earlier run never match.
 std::atomic<std::uint32_t> g_generation{0};
 
@@ -160,6 +163,7 @@ DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
   StackMemoEntry& memo = t_stack_memo.victim(set);
   t_stack_memo.touch(set, memo);
   if (!cfi_walk(start, c.stack, max_frames, &c.trace)) {
+    g_libgcc_walks.fetch_add(1, std::memory_order_relaxed);
     capture_stack_with(c.stack, max_frames, Unwinder::libgcc);  // trims the profiler's frames itself
     return;
   }
@@ -244,6 +248,7 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   s->model.clear();
   s->timeline.clear();
   s->dropped = 0;
+  g_libgcc_walks.store(0, std::memory_order_relaxed);
   g_generation.fetch_add(1, std::memory_order_relaxed);
   set_unwinder(settings.unwinder);
   s->clock.start();
@@ -390,6 +395,8 @@ bool stop_recording() noexcept {
 }
 
 std::size_t dropped_events() noexcept { return state().dropped + state().live.lost(); }
+
+std::size_t libgcc_walks() noexcept { return g_libgcc_walks.load(std::memory_order_relaxed); }
 
 void release_recording() noexcept {
   ReentrancyGuard guard;

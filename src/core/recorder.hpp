@@ -75,6 +75,8 @@ bool read_state(StateReader reader, void* context) noexcept;
 bool stop_recording() noexcept;
 // Events the recorder could not record for lack of memory (reported once at the end).
 std::size_t dropped_events() noexcept;
+// This run's stack walks that the cached-CFI walker could not do and libgcc did (slowly).
+std::size_t libgcc_walks() noexcept;
 // Frees the frozen state and allows the next start.
 void release_recording() noexcept;
 

@@ -21,6 +21,18 @@
 
 namespace dhat::hooks {
 
+// Returns `value` from a hook that passed DHAT_ENTRY_FRAME() to the call that produced it.
+// Without it, GCC at -O2 turns `return new_or_throw(..., DHAT_ENTRY_FRAME())` into a jump: the
+// hook's frame is popped before the callee runs, the callee's own pushes overwrite the saved
+// rbp the walk starts from, and in a program built with frame pointers every walk began from a
+// stray register value (each one then fell back to libgcc: 25x slower, and a wrong stack if the
+// value happened to point into the stack).
+template <typename T>
+__attribute__((always_inline)) inline T keep_entry_frame(T value) noexcept {
+  asm volatile("" : "+r"(value));  // the call is no longer in tail position
+  return value;
+}
+
 // always_inline, even at -O0: a helper with a frame of its own outside `dhat_text` would end
 // the trimming of the profiler's frames and show up as the allocation site.
 //

@@ -12,6 +12,7 @@ namespace dhat::hooks {
 void ensure_linked() noexcept {}
 }  // namespace dhat::hooks
 
+using dhat::hooks::keep_entry_frame;
 using dhat::hooks::note_alloc;
 using dhat::hooks::release;
 
@@ -52,7 +53,7 @@ DHAT_HOOK void* realloc(void* old_block, std::size_t bytes) noexcept {
   if (__builtin_expect(!dhat::core::is_recording(), 1)) {
     return __libc_realloc(old_block, bytes);
   }
-  return realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME());
+  return keep_entry_frame(realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME()));
 }
 
 DHAT_HOOK void* reallocarray(void* old_block, std::size_t count, std::size_t size) noexcept {
@@ -64,7 +65,7 @@ DHAT_HOOK void* reallocarray(void* old_block, std::size_t count, std::size_t siz
   if (__builtin_expect(!dhat::core::is_recording(), 1)) {
     return __libc_realloc(old_block, bytes);
   }
-  return realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME());
+  return keep_entry_frame(realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME()));
 }
 
 DHAT_HOOK int posix_memalign(void** out, std::size_t alignment, std::size_t bytes) noexcept {

@@ -5,6 +5,7 @@
 
 #include "hooks/hook_support.hpp"
 
+using dhat::hooks::keep_entry_frame;
 using dhat::hooks::note_alloc;
 using dhat::hooks::release;
 
@@ -42,25 +43,27 @@ std::size_t to_size(std::align_val_t alignment) { return static_cast<std::size_t
 #define DHAT_NEW DHAT_CAPTURE_PATH __attribute__((visibility("default")))
 
 // NOLINTBEGIN(cert-dcl54-cpp,misc-new-delete-overloads,hicpp-new-delete-operators)
-DHAT_NEW void* operator new(std::size_t bytes) { return new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()); }
-DHAT_NEW void* operator new[](std::size_t bytes) { return new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()); }
+DHAT_NEW void* operator new(std::size_t bytes) { return keep_entry_frame(new_or_throw(bytes, 0, DHAT_ENTRY_FRAME())); }
+DHAT_NEW void* operator new[](std::size_t bytes) {
+  return keep_entry_frame(new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()));
+}
 DHAT_NEW void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept {
-  return new_or_null(bytes, 0, DHAT_ENTRY_FRAME());
+  return keep_entry_frame(new_or_null(bytes, 0, DHAT_ENTRY_FRAME()));
 }
 DHAT_NEW void* operator new[](std::size_t bytes, const std::nothrow_t&) noexcept {
-  return new_or_null(bytes, 0, DHAT_ENTRY_FRAME());
+  return keep_entry_frame(new_or_null(bytes, 0, DHAT_ENTRY_FRAME()));
 }
 DHAT_NEW void* operator new(std::size_t bytes, std::align_val_t alignment) {
-  return new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
+  return keep_entry_frame(new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 DHAT_NEW void* operator new[](std::size_t bytes, std::align_val_t alignment) {
-  return new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
+  return keep_entry_frame(new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 DHAT_NEW void* operator new(std::size_t bytes, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
+  return keep_entry_frame(new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 DHAT_NEW void* operator new[](std::size_t bytes, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME());
+  return keep_entry_frame(new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 
 DHAT_NEW void operator delete(void* block) noexcept { release(block); }
