@@ -154,14 +154,14 @@ DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
     StackMemoEntry& memo = t_stack_memo.way(set, way);
     if (memo.generation == generation && memo.frames[0] == start.ip &&
         cfi_same_walk(start, memo.frames, memo.rules, memo.depth, memo.ends_with_zero, max_frames)) {
-      t_stack_memo.touch(set, memo);
+      t_stack_memo.touch(memo);
       c.memo = &memo;
       c.memo_hit = true;
       return;
     }
   }
   StackMemoEntry& memo = t_stack_memo.victim(set);
-  t_stack_memo.touch(set, memo);
+  t_stack_memo.touch(memo);
   if (!cfi_walk(start, c.stack, max_frames, &c.trace)) {
     g_libgcc_walks.fetch_add(1, std::memory_order_relaxed);
     capture_stack_with(c.stack, max_frames, Unwinder::libgcc);  // trims the profiler's frames itself
