@@ -68,6 +68,16 @@ class HeapModel {
   void finish(std::uint64_t now_us) noexcept;
 
   const GlobalCounters& global() const noexcept { return global_; }
+  // Starts loading what an event of `pp` writes (see LiveTable::prefetch_own_fields).
+  void prefetch_for(PpId pp) const noexcept {
+    __builtin_prefetch(&global_, 1);
+    __builtin_prefetch(&peak_seq_, 1);
+    if (pp < pps_.size()) {
+      const char* counters = reinterpret_cast<const char*>(&pps_[pp]);
+      __builtin_prefetch(counters, 1);
+      __builtin_prefetch(counters + sizeof(PpCounters) - 1, 1);
+    }
+  }
   std::size_t pp_count() const noexcept { return pps_.size(); }
   const PpCounters& pp(PpId id) const noexcept { return pps_[id]; }
 

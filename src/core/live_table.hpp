@@ -52,6 +52,14 @@ class LiveTable {
     }
   }
   void clear() noexcept;
+  // Starts loading this object's own fields (the pending FIFO included) for writing: under the
+  // recorder's lock in a threaded program they were last written by another core, and loading
+  // them in parallel beats missing on each in turn.
+  void prefetch_own_fields() const noexcept {
+    for (std::size_t offset = 0; offset < sizeof(LiveTable); offset += 64) {
+      __builtin_prefetch(reinterpret_cast<const char*>(this) + offset, 1);
+    }
+  }
 
  private:
   struct Slot {

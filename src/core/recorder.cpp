@@ -35,8 +35,10 @@ constexpr int kWatermarkSlots = 32;
 // All state of one run. Static storage: it must exist before any constructor runs, because
 // allocations can arrive from anywhere (static initializers of other libraries included).
 struct RecorderState {
-  SpinLock mutex;
-  RecorderSettings settings;
+  // The lock has a cache line to itself: threads waiting for it read it over and over, which
+  // would otherwise keep stealing the line of whatever the holder is writing next to it.
+  alignas(64) SpinLock mutex;
+  alignas(64) RecorderSettings settings;
   ProfileClock clock;
   StackTable stacks;
   LiveTable live;
@@ -81,6 +83,9 @@ class Hold {
   Hold& operator=(const Hold&) = delete;
   RecorderState* operator->() const { return &state_; }
   RecorderState& operator*() const { return state_; }
+  // True if the lock was taken: other threads exist, and the state's cache lines were probably
+  // last written by another core.
+  bool shared() const { return locked_; }
 
  private:
   RecorderState& state_;
@@ -214,7 +219,14 @@ DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const vo
       return;
     }
     const PpId pp = program_point_of(*s, captured);
+    if (s.shared()) {
+      s->live.prefetch_own_fields();
+      s->model.prefetch_for(pp);
+    }
     const std::uint64_t now = s->clock.now_us();
+    if (s.shared()) {
+      s->timeline.prefetch_for(now);
+    }
     if (pp == kNoPp || !s->live.insert(reinterpret_cast<std::uintptr_t>(block), LiveBlock{bytes, pp})) {
       ++s->dropped;
       return;
@@ -275,6 +287,10 @@ void record_free(void* block) noexcept {
   LiveBlock freed{};
   {
     Hold s;
+    if (s.shared()) {
+      s->live.prefetch_own_fields();
+      s->model.prefetch_for(kNoPp);
+    }
     if (!phase_is(Phase::recording) || !s->live.remove(reinterpret_cast<std::uintptr_t>(block), &freed)) {
       return;
     }

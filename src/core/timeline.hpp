@@ -18,6 +18,16 @@ class Timeline {
   // The live bytes became `live_bytes` at `now_us` (times never go backwards).
   void record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept;
 
+  // Starts loading what recording at `now_us` writes (see LiveTable::prefetch_own_fields).
+  void prefetch_for(std::uint64_t now_us) const noexcept {
+    __builtin_prefetch(&shift_, 1);
+    const std::size_t bucket = static_cast<std::size_t>(now_us >> shift_);
+    if (bucket < kBuckets) {
+      __builtin_prefetch(&max_[bucket], 1);
+      __builtin_prefetch(&end_[bucket], 1);
+    }
+  }
+
   std::uint64_t bucket_us() const noexcept { return std::uint64_t{1} << shift_; }
   std::size_t used() const noexcept { return used_; }
   std::uint64_t max_bytes(std::size_t bucket) const noexcept { return max_[bucket]; }
