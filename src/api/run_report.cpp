@@ -8,6 +8,7 @@
 #include <exception>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
@@ -73,12 +74,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-WrittenProfile write_copied(const RunSettings& settings, const std::string& path, const CopiedState& state) {
+// Consumes `state.raw` (it is freed while the program points are built).
+WrittenProfile write_copied(const RunSettings& settings, const std::string& path, CopiedState& state) {
   WrittenProfile written;
   written.copied = true;
   const auto start = std::chrono::steady_clock::now();
   report::DwarfSymbolizer symbolizer;
-  const report::ProgramPoints points = report::build_program_points(state.raw, symbolizer);
+  const std::size_t stacks = state.raw.size();
+  const report::ProgramPoints points = report::build_program_points(std::move(state.raw), symbolizer);
   const double symbolize_seconds = seconds_since(start);
   report::ProfileHeader header;
   header.ad_hoc = settings.ad_hoc;
@@ -88,14 +91,14 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
   header.tg_us = state.global.tgmax_us;
   header.te_us = state.global.tend_us;
   header.timeline = state.timeline;
-  written.error = report::write_file_atomically(path, report::to_dhat_json(header, points));
+  written.error = report::write_dhat_json_atomically(path, header, points);
   written.summary = summary_of(settings, state.global);
   if (settings.report_timing) {
     char line[256];
     std::snprintf(line, sizeof line,
                   "dhat: timing: %zu stacks, %zu addresses -> %zu program points: symbolized in %.3f s, "
                   "written in %.3f s; %zu stack walks needed libgcc\n",
-                  state.raw.size(), symbolizer.addresses_resolved(), points.pps.size(), symbolize_seconds,
+                  stacks, symbolizer.addresses_resolved(), points.pps.size(), symbolize_seconds,
                   seconds_since(start) - symbolize_seconds, core::libgcc_walks());
     written.summary += line;
   }

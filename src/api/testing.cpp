@@ -69,7 +69,7 @@ std::string describe_sites(const Totals& before, std::size_t max_sites) {
   }
   core::ReentrancyGuard not_recorded;
   report::DwarfSymbolizer symbolizer;
-  report::ProgramPoints points = report::build_program_points(grown.raw, symbolizer);
+  report::ProgramPoints points = report::build_program_points(std::move(grown.raw), symbolizer);
   std::sort(points.pps.begin(), points.pps.end(),
             [](const report::ProgramPoint& a, const report::ProgramPoint& b) { return a.totals.tbk > b.totals.tbk; });
   std::string text = "allocating call sites:\n";
@@ -77,7 +77,7 @@ std::string describe_sites(const Totals& before, std::size_t max_sites) {
     const report::ProgramPoint& point = points.pps[i];
     text += "  " + report::with_commas(point.totals.tbk) + " blocks, " + report::with_commas(point.totals.tb) +
             " bytes at\n";
-    for (std::size_t id : point.frame_ids) {
+    for (const report::FrameId id : point.frame_ids) {
       text += "    " + points.ftbl[id] + "\n";
     }
   }

@@ -22,8 +22,18 @@ void append_number(std::string& text, const char* key, std::uint64_t value, bool
   text += std::to_string(value);
 }
 
+constexpr std::size_t kPieceBytes = 64 * 1024;
+
+// Hands `text` to the sink once it has grown to a piece's size.
+void pass_on_if_full(std::string& text, const TextSink& sink) {
+  if (text.size() >= kPieceBytes) {
+    sink(text);
+    text.clear();
+  }
+}
+
 // One program point per line, fields in dh_view's order, as nlohmann's compact dump prints them.
-void append_program_points(std::string& text, const ProgramPoints& points, bool ad_hoc) {
+void append_program_points(std::string& text, const ProgramPoints& points, bool ad_hoc, const TextSink& sink) {
   if (points.pps.empty()) {
     text += "[]";
     return;
@@ -52,11 +62,12 @@ void append_program_points(std::string& text, const ProgramPoints& points, bool 
       text += std::to_string(point.frame_ids[f]);
     }
     text += "]}";
+    pass_on_if_full(text, sink);
   }
   text += "\n]";
 }
 
-void append_frame_table(std::string& text, const ProgramPoints& points) {
+void append_frame_table(std::string& text, const ProgramPoints& points, const TextSink& sink) {
   if (points.ftbl.empty()) {
     text += "[]";
     return;
@@ -65,13 +76,14 @@ void append_frame_table(std::string& text, const ProgramPoints& points) {
   for (std::size_t i = 0; i < points.ftbl.size(); ++i) {
     text += i == 0 ? "\n  " : ",\n  ";
     text += nlohmann::json(points.ftbl[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    pass_on_if_full(text, sink);
   }
   text += "\n]";
 }
 
 }  // namespace
 
-std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& points) {
+void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, const TextSink& sink) {
   nlohmann::ordered_json doc;
   doc["dhatFileVersion"] = 2;
   doc["mode"] = header.mode;
@@ -109,9 +121,9 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
     first = false;
     text += nlohmann::ordered_json(it.key()).dump() + ":";
     if (it.key() == "pps") {
-      append_program_points(text, points, header.ad_hoc);
+      append_program_points(text, points, header.ad_hoc, sink);
     } else if (it.key() == "ftbl") {
-      append_frame_table(text, points);
+      append_frame_table(text, points, sink);
     } else if (it->is_array() && !it->empty()) {
       text += "[";
       for (std::size_t i = 0; i < it->size(); ++i) {
@@ -123,28 +135,56 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
     }
   }
   text += "\n}\n";
-  return text;
+  sink(text);
+}
+
+std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& points) {
+  std::string whole;
+  stream_dhat_json(header, points, [&whole](const std::string& piece) { whole += piece; });
+  return whole;
+}
+
+std::string write_dhat_json_atomically(const std::string& path, const ProfileHeader& header,
+                                       const ProgramPoints& points) {
+  return write_file_atomically(path, [&](const TextSink& sink) { stream_dhat_json(header, points, sink); });
 }
 
 std::string write_file_atomically(const std::string& path, const std::string& contents) {
+  return write_file_atomically(path, [&contents](const TextSink& sink) { sink(contents); });
+}
+
+std::string write_file_atomically(const std::string& path, const std::function<void(const TextSink&)>& produce) {
   const std::string temporary = path + ".tmp." + std::to_string(getpid());
   const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return std::strerror(errno);
   }
-  std::size_t written = 0;
-  while (written < contents.size()) {
-    const ssize_t n = write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
+  std::string failure;  // the first write's failure; later pieces are then dropped
+  const TextSink to_file = [&](const std::string& piece) {
+    std::size_t written = 0;
+    while (failure.empty() && written < piece.size()) {
+      const ssize_t n = write(fd, piece.data() + written, piece.size() - written);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        failure = n < 0 ? std::strerror(errno) : "short write";
+        break;
+      }
+      written += static_cast<std::size_t>(n);
     }
-    if (n <= 0) {
-      std::string reason = n < 0 ? std::strerror(errno) : "short write";
-      close(fd);
-      unlink(temporary.c_str());
-      return reason;
-    }
-    written += static_cast<std::size_t>(n);
+  };
+  try {
+    produce(to_file);
+  } catch (...) {
+    close(fd);
+    unlink(temporary.c_str());
+    throw;
+  }
+  if (!failure.empty()) {
+    close(fd);
+    unlink(temporary.c_str());
+    return failure;
   }
   if (close(fd) != 0) {
     std::string reason = std::strerror(errno);

@@ -27,9 +27,11 @@ struct RawProgramPoint {
   std::vector<std::uintptr_t> return_addresses;  // innermost first
 };
 
+using FrameId = std::uint32_t;  // an index into ftbl (4 bytes: a report has far fewer frames)
+
 struct ProgramPoint {
   PpTotals totals;
-  std::vector<std::size_t> frame_ids;  // indices into ftbl, innermost first
+  std::vector<FrameId> frame_ids;  // innermost first
 };
 
 struct ProgramPoints {
@@ -38,6 +40,8 @@ struct ProgramPoints {
   std::size_t merged = 0;  // raw program points folded into another one
 };
 
-ProgramPoints build_program_points(const std::vector<RawProgramPoint>& raw, Symbolizer& symbolizer);
+// Takes `raw` by value and frees each point's addresses once it is placed, so that the raw copy
+// and the result are not both whole at once (pass it with std::move when done with it).
+ProgramPoints build_program_points(std::vector<RawProgramPoint> raw, Symbolizer& symbolizer);
 
 }  // namespace dhat::report

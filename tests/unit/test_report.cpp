@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,24 @@ TEST(ProgramPoints, StacksThatBecomeEqualAreMerged) {
   EXPECT_EQ(t.tl, 12U);
   EXPECT_EQ(t.gb, 1U);
   EXPECT_EQ(t.eb, 2U);
+}
+
+TEST(ProgramPoints, ThousandsOfStacksMergeByTheirFrames) {
+  // 3,000 raw stacks over 1,000 distinct frame lists: the index grows past its first size.
+  FakeSymbolizer symbolizer;
+  std::vector<RawProgramPoint> raw(3000);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    raw[i].totals.tb = i;
+    raw[i].totals.tbk = 1;
+    raw[i].return_addresses = {0x1000 + i % 1000, 0x90, 0x99 + i};  // below main: dropped
+  }
+  const ProgramPoints points = build_program_points(raw, symbolizer);
+  ASSERT_EQ(points.pps.size(), 1000U);
+  EXPECT_EQ(points.merged, 2000U);
+  for (std::size_t k = 0; k < 1000; ++k) {
+    EXPECT_EQ(points.pps[k].totals.tb, k + (k + 1000) + (k + 2000)) << k;
+    EXPECT_EQ(points.pps[k].totals.tbk, 3U) << k;
+  }
 }
 
 TEST(DhatJson, HasEveryFieldTheViewerChecks) {
@@ -161,6 +180,31 @@ TEST(Settings, EnvironmentFillsUnsetFieldsAndBadValuesFallBack) {
   unsetenv("DHAT_OUT");
   unsetenv("DHAT_MAX_FRAMES");
   EXPECT_EQ(dhat::api::resolve_settings(dhat::Options{}).file_name, "dhat-heap.json");
+}
+
+TEST(DhatJson, StreamedFileIsTheWholeTextInPieces) {
+  // 20,000 program points: well over 64 KiB, so the file is written in many pieces.
+  FakeSymbolizer symbolizer;
+  std::vector<RawProgramPoint> raw(20000);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    raw[i].totals = PpTotals{i + 1, 1, 3, i + 1, 1, 0, 0, 0, 0};
+    raw[i].return_addresses = {0x1000 + i, 0x30, 0x90};
+  }
+  const ProgramPoints points = build_program_points(raw, symbolizer);
+  ProfileHeader header;
+  header.cmd = "streamed";
+  const std::string whole = to_dhat_json(header, points);
+  ASSERT_GT(whole.size(), 4U * 64 * 1024);
+  const std::string path = "streamed-write-test.json";
+  ASSERT_EQ(write_dhat_json_atomically(path, header, points), "");
+  std::ifstream in(path, std::ios::binary);
+  const std::string on_disk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(on_disk.size(), whole.size());
+  EXPECT_TRUE(on_disk == whole);
+  const auto doc = nlohmann::json::parse(on_disk);
+  ASSERT_EQ(doc["pps"].size(), raw.size());
+  EXPECT_EQ(doc["pps"][19999]["tb"], 20000);
+  EXPECT_EQ(write_dhat_json_atomically("/nonexistent-dir/x.json", header, points), "No such file or directory");
 }
 
 TEST(AtomicWrite, ReplacesWholeOrKeepsTheOldFile) {
