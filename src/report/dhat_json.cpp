@@ -22,7 +22,7 @@ void append_number(std::string& text, const char* key, std::uint64_t value, bool
   text += std::to_string(value);
 }
 
-constexpr std::size_t kPieceBytes = 64 * 1024;
+constexpr std::size_t kPieceBytes = std::size_t{64} << 10;
 
 // Hands `text` to the sink once it has grown to a piece's size.
 void pass_on_if_full(std::string& text, const TextSink& sink) {
