@@ -16,12 +16,12 @@ Section::Section() noexcept {
   std::uint64_t live_now = 0;
   watermark_ = core::open_watermark(&live_now);
   process_start_.curr_bytes = live_now;
-  core::ThreadHeapCounters& t = core::this_thread_counters();
+  const core::ThreadHeapCounters t = core::this_thread_counters();
   thread_blocks_ = t.blocks;
   thread_bytes_ = t.bytes;
   thread_live_ = t.live_bytes;
   thread_saved_peak_ = t.peak_live_bytes;
-  t.peak_live_bytes = t.live_bytes;  // this section's own high-water mark starts here
+  core::set_this_thread_peak(t.live_bytes);  // this section's own high-water mark starts here
   measuring_ = true;
 }
 
@@ -36,9 +36,8 @@ void Section::stop() noexcept {
   stopped_ = true;
   core::close_watermark(watermark_);
   // An enclosing section on this thread must still see the peak reached inside this one.
-  core::ThreadHeapCounters& t = core::this_thread_counters();
-  if (thread_saved_peak_ > t.peak_live_bytes) {
-    t.peak_live_bytes = thread_saved_peak_;
+  if (thread_saved_peak_ > core::this_thread_counters().peak_live_bytes) {
+    core::set_this_thread_peak(thread_saved_peak_);
   }
   if (owns_private_run_) {
     api::release_private_run();
@@ -68,7 +67,7 @@ SectionStats Section::measure_thread() const noexcept {
   if (!measuring_) {
     return stats;
   }
-  const core::ThreadHeapCounters& t = core::this_thread_counters();
+  const core::ThreadHeapCounters t = core::this_thread_counters();
   stats.blocks = t.blocks - thread_blocks_;
   stats.bytes = t.bytes - thread_bytes_;
   stats.peak_live_bytes =

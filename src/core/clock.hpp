@@ -48,6 +48,28 @@ class ProfileClock {
 
   std::uint64_t now_us() noexcept { return (now_ns() - start_ns_) / 1000U; }
 
+  // Whether readings are extrapolated from the TSC (threads may then stamp events themselves
+  // with __rdtsc() and have them converted later by us_at_tsc).
+  bool uses_tsc() const noexcept { return use_tsc_; }
+
+  // The time, in microseconds since start, of an earlier TSC reading `tsc`, given `now_ns`, a
+  // now_ns() taken after it (which also keeps the calibration going). Before the first
+  // calibration (the run's first 10 ms) there is no rate yet and `now_ns` stands in.
+  std::uint64_t us_at_tsc(std::uint64_t tsc, std::uint64_t now_ns) const noexcept {
+    std::uint64_t ns = now_ns;
+    if (ns_per_tick_q32_ != 0) {
+      __extension__ using Wide = unsigned __int128;
+      if (tsc >= anchor_tsc_) {
+        ns = extrapolated_ns(tsc);
+      } else {
+        const auto back = static_cast<std::uint64_t>((static_cast<Wide>(anchor_tsc_ - tsc) * ns_per_tick_q32_) >> 32);
+        ns = back < anchor_ns_ ? anchor_ns_ - back : 0;
+      }
+      ns = ns > now_ns ? now_ns : ns;
+    }
+    return ns > start_ns_ ? (ns - start_ns_) / 1000U : 0;
+  }
+
   // Nanoseconds on the CLOCK_MONOTONIC scale (extrapolated from the TSC once calibrated).
   std::uint64_t now_ns() noexcept {
     if (ns_per_tick_q32_ != 0) {

@@ -7,6 +7,7 @@
 
 #include "core/cfi_unwinder.hpp"
 #include "core/clock.hpp"
+#include "core/internal_pages.hpp"
 #include "core/reentrancy_guard.hpp"
 #include "core/spin_lock.hpp"
 #include "core/stack_capture.hpp"
@@ -20,9 +21,18 @@ std::atomic<int> g_phase{static_cast<int>(Phase::idle)};
 
 namespace {
 
+// True while this thread is inside the recorder's critical code (a lock held, or an event half
+// published): a free it makes then (a state reader's, a signal handler's) is not recorded.
 thread_local bool t_holds_lock __attribute__((tls_model("initial-exec"))) = false;
 thread_local ThreadHeapCounters t_counters __attribute__((tls_model("initial-exec")));
 thread_local StackMemo t_stack_memo __attribute__((tls_model("initial-exec")));
+// This thread's event buffer (null until its first buffered event), and whether the thread has
+// gone past its exit's clean-up of it (its last events then take the lock).
+thread_local ThreadBuffer* t_buffer __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local bool t_buffer_retired __attribute__((tls_model("initial-exec"))) = false;
+
+// This run buffers threads' events (settings and an invariant TSC); read without the lock.
+std::atomic<bool> g_buffered{false};
 
 // Walks handed to libgcc this run (see libgcc_walks()): a slow path, so a shared counter is fine.
 std::atomic<std::size_t> g_libgcc_walks{0};
@@ -38,9 +48,20 @@ struct RecorderState {
   // The lock has a cache line to itself: threads waiting for it read it over and over, which
   // would otherwise keep stealing the line of whatever the holder is writing next to it.
   alignas(64) SpinLock mutex;
+  // Guards `stacks` (and `stacks_generation`) against buffered threads interning new stacks
+  // without `mutex`, which a thread applying a batch of events holds for a while. Taken after
+  // `mutex` when both are needed.
+  alignas(64) SpinLock stacks_mutex;
   alignas(64) RecorderSettings settings;
   ProfileClock clock;
   StackTable stacks;
+  std::uint32_t stacks_generation = 0;   // the run the stack table belongs to
+  std::uint32_t generation = 0;          // the run being recorded (events of others are dropped)
+  std::uint64_t last_event_us = 0;       // event times never go backwards (see event_time)
+  ThreadBuffer* buffers = nullptr;       // every thread with a buffer
+  ThreadBuffer* free_buffers = nullptr;  // buffers of exited threads, for reuse
+  pthread_key_t buffer_key{};            // its destructor hands a buffer back at thread exit
+  bool buffer_key_ready = false;
   LiveTable live;
   HeapModel model;
   Timeline timeline;
@@ -98,22 +119,67 @@ void set_phase(Phase phase) { g_phase.store(static_cast<int>(phase), std::memory
 // fork() while another thread holds the lock would leave the child's copy locked forever.
 // Holding it across fork keeps the state consistent; the child then stops recording (its
 // profile would otherwise overwrite the parent's file) and runs its allocations through.
-void lock_before_fork() { state().mutex.lock(); }
-void unlock_in_parent() { state().mutex.unlock(); }
+void lock_before_fork() {
+  state().mutex.lock();
+  state().stacks_mutex.lock();
+}
+void unlock_in_parent() {
+  state().stacks_mutex.unlock();
+  state().mutex.unlock();
+}
 void unlock_in_child() {
   if (phase_is(Phase::recording) || phase_is(Phase::ad_hoc)) {
     set_phase(Phase::stopped);
   }
+  state().stacks_mutex.unlock();
   state().mutex.unlock();
 }
 
-// Interns the captured stack; kNoPp if memory ran out. Caller holds the lock.
-PpId intern_stack(RecorderState& s, const RawStack& stack) {
-  const PpId pp = s.stacks.intern(stack.frames, stack.depth, hash_stack(stack.frames, stack.depth));
-  if (pp == kNoPp || !s.model.ensure_pp(pp)) {
-    return kNoPp;
+// The stack table's lock, for interning (skipped while the process has one thread, like Hold's).
+class StacksHold {
+ public:
+  StacksHold() : state_(state()), locked_(__libc_single_threaded == 0) {
+    if (locked_) {
+      state_.stacks_mutex.lock();
+    }
   }
+  ~StacksHold() {
+    if (locked_) {
+      state_.stacks_mutex.unlock();
+    }
+  }
+  StacksHold(const StacksHold&) = delete;
+  StacksHold& operator=(const StacksHold&) = delete;
+
+ private:
+  RecorderState& state_;
+  bool locked_;
+};
+
+// Interns the captured stack into run `generation`'s table; kNoPp if memory ran out or another
+// run has started since the stack was captured. Needs no lock: takes the stack table's.
+PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generation) {
+  const bool holds = t_holds_lock;
+  t_holds_lock = true;
+  PpId pp = kNoPp;
+  {
+    StacksHold hold;
+    if (s.stacks_generation == generation) {
+      pp = s.stacks.intern(stack.frames, stack.depth, hash_stack(stack.frames, stack.depth));
+    }
+  }
+  t_holds_lock = holds;
   return pp;
+}
+
+// The time of an event, never before the previous event's (events stamped on different cores,
+// and the calibration's steps, could otherwise run backwards by a few microseconds).
+std::uint64_t event_time(RecorderState& s, std::uint64_t us) {
+  if (us < s.last_event_us) {
+    return s.last_event_us;
+  }
+  s.last_event_us = us;
+  return us;
 }
 
 // After the global live bytes grew: raise the open sections' high-water marks. Caller holds the lock.
@@ -129,13 +195,259 @@ void raise_watermarks(RecorderState& s) {
   }
 }
 
-void count_for_this_thread(std::uint64_t new_blocks, std::uint64_t new_bytes, std::int64_t live_change) {
-  t_counters.blocks += new_blocks;
-  t_counters.bytes += new_bytes;
-  t_counters.live_bytes += live_change;
-  if (t_counters.live_bytes > t_counters.peak_live_bytes) {
-    t_counters.peak_live_bytes = t_counters.live_bytes;
+void count_for_thread(ThreadHeapCounters& counters, std::uint64_t new_blocks, std::uint64_t new_bytes,
+                      std::int64_t live_change) {
+  counters.blocks += new_blocks;
+  counters.bytes += new_bytes;
+  counters.live_bytes += live_change;
+  if (counters.live_bytes > counters.peak_live_bytes) {
+    counters.peak_live_bytes = counters.live_bytes;
   }
+}
+
+// This thread's counters for an event it applies itself (caller holds the lock): once it has a
+// buffer, they live there, where its buffered events are counted too.
+ThreadHeapCounters& own_counters() { return t_buffer != nullptr ? t_buffer->counters : t_counters; }
+
+// ---- The three changes a heap event makes (caller holds the lock) ----
+
+void add_block(RecorderState& s, ThreadHeapCounters& counters, std::uintptr_t address, std::uint64_t bytes, PpId pp,
+               std::uint64_t now) {
+  if (pp == kNoPp || !s.model.ensure_pp(pp) || !s.live.insert(address, LiveBlock{bytes, pp})) {
+    ++s.dropped;
+    return;
+  }
+  s.model.on_alloc(pp, bytes, now);
+  s.timeline.record(now, s.model.global().curr_bytes);
+  raise_watermarks(s);
+  count_for_thread(counters, 1, bytes, static_cast<std::int64_t>(bytes));
+}
+
+void remove_block(RecorderState& s, ThreadHeapCounters& counters, std::uintptr_t address, std::uint64_t now) {
+  LiveBlock freed{};
+  if (!s.live.remove(address, &freed)) {
+    return;
+  }
+  s.model.on_free(freed.pp, freed.size, now);
+  s.timeline.record(now, s.model.global().curr_bytes);
+  count_for_thread(counters, 0, 0, -static_cast<std::int64_t>(freed.size));
+}
+
+// `old`, already out of the table, now lives at `address` with `bytes`.
+void move_block(RecorderState& s, ThreadHeapCounters& counters, const LiveBlock& old, std::uintptr_t address,
+                std::uint64_t bytes, std::uint64_t now) {
+  if (!s.live.insert(address, LiveBlock{bytes, old.pp})) {
+    // The block can no longer be tracked: account it as freed so the totals stay consistent.
+    s.model.on_free(old.pp, old.size, now);
+    ++s.dropped;
+    return;
+  }
+  s.model.on_realloc(old.pp, old.size, bytes, now);
+  s.timeline.record(now, s.model.global().curr_bytes);
+  raise_watermarks(s);
+  count_for_thread(counters, 1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(old.size));
+}
+
+// ---- Applying the threads' buffered events (caller holds the lock) ----
+
+void apply_event(RecorderState& s, ThreadBuffer& b, const BufferedEvent& e, std::uint64_t now) {
+  if (e.generation != s.generation || !phase_is(Phase::recording)) {
+    return;  // an event of an earlier run, or one that arrived after stop
+  }
+  switch (e.kind()) {
+    case EventKind::alloc:
+      add_block(s, b.counters, e.address, e.size(), e.pp, now);
+      return;
+    case EventKind::free:
+      remove_block(s, b.counters, e.address, now);
+      return;
+    case EventKind::realloc_from:
+      b.detached_known = s.live.remove(e.address, &b.detached);
+      return;
+    case EventKind::realloc_failed:
+      if (b.detached_known) {
+        s.live.insert(e.address, b.detached);  // the old block is untouched and still live
+      }
+      b.detached_known = false;
+      return;
+    case EventKind::realloc_to:
+      if (b.detached_known) {
+        move_block(s, b.counters, b.detached, e.address, e.size(), now);
+      } else {
+        // A block the profiler never saw (allocated before the run): DHAT counts the realloc
+        // as a fresh allocation at this call site.
+        add_block(s, b.counters, e.address, e.size(), e.pp, now);
+      }
+      b.detached_known = false;
+      return;
+  }
+}
+
+// Applies, in time-stamp order, the published events stamped before `limit` (merge_position and
+// merge_end set by drain_buffers).
+void merge_below(RecorderState& s, std::uint64_t limit) {
+  constexpr std::size_t kMaxActive = 32;
+  ThreadBuffer* active[kMaxActive];
+  std::size_t count = 0;
+  bool overflow = false;
+  for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
+    if (b->merge_position < b->merge_end && b->event_at(b->merge_position).tsc < limit) {
+      if (count < kMaxActive) {
+        active[count++] = b;
+      } else {
+        overflow = true;
+      }
+    }
+  }
+  if (count == 0) {
+    return;
+  }
+  const std::uint64_t now_ns = s.clock.now_ns();  // also keeps the TSC's calibration going
+  for (;;) {
+    // The buffer whose next event is earliest. With many busy threads, look at every buffer.
+    ThreadBuffer* best = nullptr;
+    std::uint64_t best_tsc = limit;
+    if (!overflow) {
+      for (std::size_t i = 0; i < count; ++i) {
+        ThreadBuffer* b = active[i];
+        if (b->merge_position < b->merge_end && b->event_at(b->merge_position).tsc < best_tsc) {
+          best = b;
+          best_tsc = b->event_at(b->merge_position).tsc;
+        }
+      }
+    } else {
+      for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
+        if (b->merge_position < b->merge_end && b->event_at(b->merge_position).tsc < best_tsc) {
+          best = b;
+          best_tsc = b->event_at(b->merge_position).tsc;
+        }
+      }
+    }
+    if (best == nullptr) {
+      break;
+    }
+    const BufferedEvent& e = best->event_at(best->merge_position);
+    if (best->merge_position + 4 < best->merge_end) {
+      s.live.prefetch(best->event_at(best->merge_position + 4).address);
+    }
+    apply_event(s, *best, e, event_time(s, s.clock.us_at_tsc(e.tsc, now_ns)));
+    ++best->merge_position;
+  }
+  for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
+    if (b->merge_position != b->consumed_end()) {
+      b->consume_until(b->merge_position);
+    }
+  }
+}
+
+// Applies every buffered event stamped before `until` (a tsc_before_later() reading), waiting
+// for threads in the middle of publishing one. Caller holds the lock.
+void drain_buffers(RecorderState& s, std::uint64_t until) {
+  for (int round = 0;; ++round) {
+    const std::uint64_t now = tsc_before_later();
+    std::uint64_t limit = until < now ? until : now;
+    for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
+      const std::uint64_t mark = b->in_flight_mark();  // before the published end: see thread_buffer.hpp
+      if (mark < limit) {
+        limit = mark;
+      }
+      b->merge_end = b->published_end();
+      b->merge_position = b->consumed_end();
+    }
+    merge_below(s, limit);
+    if (limit >= until) {
+      return;
+    }
+    // A thread is between its mark and its stamp: a few instructions, unless it was preempted.
+    if (round < 64) {
+      __builtin_ia32_pause();
+    } else {
+      sched_yield();
+    }
+  }
+}
+
+// Brings the state up to date with every thread's buffered events. Caller holds the lock.
+void apply_buffered(RecorderState& s) {
+  if (s.buffers != nullptr) {
+    drain_buffers(s, tsc_before_later());
+  }
+}
+
+// pthread key destructor: the thread is exiting. Applies its events, keeps its counters for
+// whatever it still does (through the lock) and hands the buffer back for reuse.
+void retire_buffer(void* buffer) {
+  auto* b = static_cast<ThreadBuffer*>(buffer);
+  ReentrancyGuard guard;
+  {
+    Hold s;
+    drain_buffers(*s, tsc_before_later());
+    t_counters = b->counters;
+    for (ThreadBuffer** link = &s->buffers; *link != nullptr; link = &(*link)->next) {
+      if (*link == b) {
+        *link = b->next;
+        break;
+      }
+    }
+    b->next = s->free_buffers;
+    s->free_buffers = b;
+  }
+  t_buffer = nullptr;
+  t_buffer_retired = true;
+}
+
+// A buffer for this thread (claimed on its first event); null when its events must take the
+// lock: a single thread, no buffering in this run, or no memory for one.
+ThreadBuffer* buffer_for_this_thread() {
+  if (!g_buffered.load(std::memory_order_relaxed) || __libc_single_threaded != 0) {
+    return nullptr;
+  }
+  if (t_buffer != nullptr || t_buffer_retired) {
+    return t_buffer;
+  }
+  ReentrancyGuard guard;  // pthread_setspecific may calloc
+  Hold s;
+  if (!s->buffer_key_ready) {
+    if (pthread_key_create(&s->buffer_key, &retire_buffer) != 0) {
+      g_buffered.store(false, std::memory_order_relaxed);
+      return nullptr;
+    }
+    s->buffer_key_ready = true;
+  }
+  ThreadBuffer* b = s->free_buffers;
+  if (b != nullptr) {
+    s->free_buffers = b->next;
+  } else {
+    void* memory = map_zeroed_pages(sizeof(ThreadBuffer));
+    if (memory == nullptr) {
+      t_buffer_retired = true;  // do not try again on every event
+      return nullptr;
+    }
+    b = new (memory) ThreadBuffer();
+  }
+  b->reset_for_new_owner();
+  b->counters = t_counters;
+  b->detached_known = false;
+  b->next = s->buffers;
+  s->buffers = b;
+  if (pthread_setspecific(s->buffer_key, b) != 0) {
+    // No clean-up at exit: keep it in the list (drained like the others), never reused.
+    t_buffer_retired = true;
+    return nullptr;
+  }
+  t_buffer = b;
+  return b;
+}
+
+// Publishes an event to this thread's buffer, making room first if it is full.
+void publish(ThreadBuffer& b, const BufferedEvent& event) {
+  if (b.full()) {
+    Hold s;
+    drain_buffers(*s, tsc_before_later());
+  }
+  t_holds_lock = true;
+  b.stamp_and_publish(event);
+  t_holds_lock = false;
 }
 
 // A captured stack, or the memo entry that already knows its program point.
@@ -143,21 +455,22 @@ struct CapturedStack {
   RawStack stack;
   WalkTrace trace;
   StackMemoEntry* memo = nullptr;  // where to remember this walk (cfi walks from a known caller)
-  bool memo_hit = false;           // memo->pp is this stack's program point (if the run is the same)
+  bool memo_hit = false;           // memo->pp is this stack's program point
+  std::uint32_t generation = 0;    // the run the capture was made for
 };
 
 DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
   const std::size_t max_frames = state().settings.max_frames;
+  c.generation = g_generation.load(std::memory_order_relaxed);
   if (entry_frame == nullptr || state().settings.unwinder != Unwinder::cfi_cache) {
     capture_stack(c.stack, max_frames);
     return;
   }
   const CallerFrame start = caller_frame_of(entry_frame);
   const std::size_t set = t_stack_memo.set_of(start);
-  const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
   for (std::size_t way = 0; way < StackMemo::kWays; ++way) {
     StackMemoEntry& memo = t_stack_memo.way(set, way);
-    if (memo.generation == generation && memo.frames[0] == start.ip &&
+    if (memo.generation == c.generation && memo.frames[0] == start.ip &&
         cfi_same_walk(start, memo.frames, memo.rules, memo.depth, memo.ends_with_zero, max_frames)) {
       t_stack_memo.touch(memo);
       c.memo = &memo;
@@ -177,28 +490,15 @@ DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
   }
 }
 
-// The program point of a captured stack, remembering new walks. Caller holds the lock.
+// The program point of a captured stack (in the capture's run), remembering new walks.
 PpId program_point_of(RecorderState& s, CapturedStack& c) {
-  const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
   if (c.memo_hit) {
-    if (c.memo->generation == generation) {
-      return c.memo->pp;
-    }
-    // A new run started between the check and the lock: intern the remembered frames afresh.
-    RawStack& stack = c.stack;
-    stack.depth = c.memo->depth;
-    for (std::uint32_t i = 0; i < stack.depth; ++i) {
-      stack.frames[i] = c.memo->frames[i];
-    }
-    const PpId pp = intern_stack(s, stack);
-    c.memo->generation = pp == kNoPp ? 0 : generation;
-    c.memo->pp = pp;
-    return pp;
+    return c.memo->pp;
   }
-  const PpId pp = intern_stack(s, c.stack);
+  const PpId pp = intern_stack(s, c.stack, c.generation);
   if (c.memo != nullptr && pp != kNoPp) {
     StackMemoEntry& memo = *c.memo;
-    memo.generation = generation;
+    memo.generation = c.generation;
     memo.pp = pp;
     memo.depth = c.stack.depth;
     memo.ends_with_zero = c.trace.ends_with_zero;
@@ -213,29 +513,27 @@ PpId program_point_of(RecorderState& s, CapturedStack& c) {
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
   CapturedStack captured;
   capture(captured, entry_frame);
-  {
-    Hold s;
-    if (!phase_is(Phase::recording)) {
-      return;
-    }
-    const PpId pp = program_point_of(*s, captured);
-    if (s.shared()) {
-      s->live.prefetch_own_fields();
-      s->model.prefetch_for(pp);
-    }
-    const std::uint64_t now = s->clock.now_us();
-    if (s.shared()) {
-      s->timeline.prefetch_for(now);
-    }
-    if (pp == kNoPp || !s->live.insert(reinterpret_cast<std::uintptr_t>(block), LiveBlock{bytes, pp})) {
-      ++s->dropped;
-      return;
-    }
-    s->model.on_alloc(pp, bytes, now);
-    s->timeline.record(now, s->model.global().curr_bytes);
-    raise_watermarks(*s);
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  if (ThreadBuffer* buffer = buffer_for_this_thread()) {
+    const PpId pp = program_point_of(state(), captured);
+    publish(*buffer, BufferedEvent::make(EventKind::alloc, address, bytes, pp, captured.generation));
+    return;
   }
-  count_for_this_thread(1, bytes, static_cast<std::int64_t>(bytes));
+  const PpId pp = program_point_of(state(), captured);
+  Hold s;
+  if (!phase_is(Phase::recording) || captured.generation != s->generation) {
+    return;
+  }
+  if (s.shared()) {
+    s->live.prefetch_own_fields();
+    s->model.prefetch_for(pp);
+    apply_buffered(*s);
+  }
+  const std::uint64_t now = event_time(*s, s->clock.now_us());
+  if (s.shared()) {
+    s->timeline.prefetch_for(now);
+  }
+  add_block(*s, own_counters(), address, bytes, pp, now);
 }
 
 }  // namespace
@@ -255,15 +553,23 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   if (s->settings.max_frames > kMaxFramesLimit) {
     s->settings.max_frames = kMaxFramesLimit;
   }
-  s->stacks.clear();
+  const std::uint32_t generation = g_generation.load(std::memory_order_relaxed) + 1;
+  {
+    StacksHold stacks;
+    s->stacks.clear();
+    s->stacks_generation = generation;
+  }
+  s->generation = generation;
   s->live.clear();
   s->model.clear();
   s->timeline.clear();
   s->dropped = 0;
+  s->last_event_us = 0;
   g_libgcc_walks.store(0, std::memory_order_relaxed);
-  g_generation.fetch_add(1, std::memory_order_relaxed);
+  g_generation.store(generation, std::memory_order_relaxed);
   set_unwinder(settings.unwinder);
   s->clock.start();
+  g_buffered.store(settings.thread_buffers && !settings.ad_hoc && s->clock.uses_tsc(), std::memory_order_relaxed);
   set_phase(settings.ad_hoc ? Phase::ad_hoc : Phase::recording);
   return true;
 }
@@ -276,7 +582,13 @@ DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* 
   record_new_block(block, bytes, entry_frame);
 }
 
-void prepare_free(void* block) noexcept { state().live.prefetch(reinterpret_cast<std::uintptr_t>(block)); }
+void prepare_free(void* block) noexcept {
+  // A buffered free is applied later, maybe by another thread: loading its slot now is wasted.
+  if (__libc_single_threaded == 0 && g_buffered.load(std::memory_order_relaxed)) {
+    return;
+  }
+  state().live.prefetch(reinterpret_cast<std::uintptr_t>(block));
+}
 
 void record_free(void* block) noexcept {
   // No reentrancy guard: a free by the profiler's own code (outside the lock) must still be
@@ -284,21 +596,22 @@ void record_free(void* block) noexcept {
   if (t_holds_lock || block == nullptr) {
     return;
   }
-  LiveBlock freed{};
-  {
-    Hold s;
-    if (s.shared()) {
-      s->live.prefetch_own_fields();
-      s->model.prefetch_for(kNoPp);
-    }
-    if (!phase_is(Phase::recording) || !s->live.remove(reinterpret_cast<std::uintptr_t>(block), &freed)) {
-      return;
-    }
-    const std::uint64_t now = s->clock.now_us();
-    s->model.on_free(freed.pp, freed.size, now);
-    s->timeline.record(now, s->model.global().curr_bytes);
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  if (ThreadBuffer* buffer = buffer_for_this_thread()) {
+    const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
+    publish(*buffer, BufferedEvent::make(EventKind::free, address, 0, kNoPp, generation));
+    return;
   }
-  count_for_this_thread(0, 0, -static_cast<std::int64_t>(freed.size));
+  Hold s;
+  if (s.shared()) {
+    s->live.prefetch_own_fields();
+    s->model.prefetch_for(kNoPp);
+    apply_buffered(*s);
+  }
+  if (!phase_is(Phase::recording)) {
+    return;
+  }
+  remove_block(*s, own_counters(), address, event_time(*s, s->clock.now_us()));
 }
 
 ReallocTicket realloc_detach(void* old_block) noexcept {
@@ -306,15 +619,49 @@ ReallocTicket realloc_detach(void* old_block) noexcept {
   if (t_holds_lock || old_block == nullptr) {
     return ticket;
   }
+  const auto address = reinterpret_cast<std::uintptr_t>(old_block);
+  if (ThreadBuffer* buffer = buffer_for_this_thread()) {
+    const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
+    publish(*buffer, BufferedEvent::make(EventKind::realloc_from, address, 0, kNoPp, generation));
+    ticket.buffered = true;
+    return ticket;
+  }
   Hold s;
+  apply_buffered(*s);
   if (phase_is(Phase::recording)) {
-    ticket.known = s->live.remove(reinterpret_cast<std::uintptr_t>(old_block), &ticket.block);
+    ticket.known = s->live.remove(address, &ticket.block);
   }
   return ticket;
 }
 
 DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
                                       const void* entry_frame) noexcept {
+  if (ticket.buffered) {
+    ThreadBuffer* buffer = buffer_for_this_thread();
+    if (buffer == nullptr) {
+      return;  // cannot happen: a thread keeps its buffer until it exits
+    }
+    if (new_block == nullptr) {
+      const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
+      publish(*buffer, BufferedEvent::make(EventKind::realloc_failed, reinterpret_cast<std::uintptr_t>(old_block), 0,
+                                           kNoPp, generation));
+      return;
+    }
+    // Whether the old block was known is decided when the events are applied: capture the
+    // site now in case it was not (the realloc then counts as an allocation here).
+    ReentrancyGuard guard;
+    CapturedStack captured;
+    PpId pp = kNoPp;
+    if (guard.entered()) {
+      capture(captured, entry_frame);
+      pp = program_point_of(state(), captured);
+    } else {
+      captured.generation = g_generation.load(std::memory_order_relaxed);
+    }
+    publish(*buffer, BufferedEvent::make(EventKind::realloc_to, reinterpret_cast<std::uintptr_t>(new_block), bytes, pp,
+                                         captured.generation));
+    return;
+  }
   if (!ticket.known) {
     // A block the profiler never saw (allocated before the run): DHAT counts the realloc as a
     // fresh allocation at this call site.
@@ -323,30 +670,18 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
     }
     return;
   }
-  {
-    Hold s;
-    if (!phase_is(Phase::recording)) {
-      return;
-    }
-    if (new_block == nullptr) {
-      // realloc failed: the old block is untouched and still live.
-      s->live.insert(reinterpret_cast<std::uintptr_t>(old_block), ticket.block);
-      return;
-    }
-    LiveBlock moved = ticket.block;
-    moved.size = bytes;
-    if (!s->live.insert(reinterpret_cast<std::uintptr_t>(new_block), moved)) {
-      // The block can no longer be tracked: account it as freed so the totals stay consistent.
-      s->model.on_free(ticket.block.pp, ticket.block.size, s->clock.now_us());
-      ++s->dropped;
-      return;
-    }
-    const std::uint64_t now = s->clock.now_us();
-    s->model.on_realloc(ticket.block.pp, ticket.block.size, bytes, now);
-    s->timeline.record(now, s->model.global().curr_bytes);
-    raise_watermarks(*s);
+  Hold s;
+  apply_buffered(*s);
+  if (!phase_is(Phase::recording)) {
+    return;
   }
-  count_for_this_thread(1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(ticket.block.size));
+  if (new_block == nullptr) {
+    // realloc failed: the old block is untouched and still live.
+    s->live.insert(reinterpret_cast<std::uintptr_t>(old_block), ticket.block);
+    return;
+  }
+  move_block(*s, own_counters(), ticket.block, reinterpret_cast<std::uintptr_t>(new_block), bytes,
+             event_time(*s, s->clock.now_us()));
 }
 
 DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept {
@@ -356,12 +691,13 @@ DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept {
   }
   RawStack stack;
   capture_stack(stack, state().settings.max_frames);
+  const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
+  const PpId pp = intern_stack(state(), stack, generation);
   Hold s;
-  if (!phase_is(Phase::ad_hoc)) {
+  if (!phase_is(Phase::ad_hoc) || generation != s->generation) {
     return;
   }
-  const PpId pp = intern_stack(*s, stack);
-  if (pp == kNoPp) {
+  if (pp == kNoPp || !s->model.ensure_pp(pp)) {
     ++s->dropped;
     return;
   }
@@ -376,8 +712,9 @@ GlobalCounters current_counters() noexcept {
   if (phase_is(Phase::idle) || phase_is(Phase::stopped)) {
     return GlobalCounters{};
   }
+  apply_buffered(*s);
   GlobalCounters counters = s->model.global();
-  counters.tend_us = s->clock.now_us();
+  counters.tend_us = event_time(*s, s->clock.now_us());
   return counters;
 }
 
@@ -394,7 +731,9 @@ bool read_state(StateReader reader, void* context) noexcept {
   if (phase_is(Phase::idle)) {
     return false;
   }
-  const std::uint64_t now = phase_is(Phase::stopped) ? s->model.global().tend_us : s->clock.now_us();
+  apply_buffered(*s);
+  StacksHold stacks;
+  const std::uint64_t now = phase_is(Phase::stopped) ? s->model.global().tend_us : event_time(*s, s->clock.now_us());
   reader(s->model, s->stacks, s->timeline, now, context);
   return true;
 }
@@ -405,8 +744,9 @@ bool stop_recording() noexcept {
   if (!phase_is(Phase::recording) && !phase_is(Phase::ad_hoc)) {
     return false;
   }
+  apply_buffered(*s);
   set_phase(Phase::stopped);
-  s->model.finish(s->clock.now_us());
+  s->model.finish(event_time(*s, s->clock.now_us()));
   return true;
 }
 
@@ -420,13 +760,33 @@ void release_recording() noexcept {
   if (!phase_is(Phase::stopped)) {
     return;
   }
-  s->stacks.clear();
+  {
+    StacksHold stacks;
+    s->stacks.clear();
+  }
   s->live.clear();
   s->model.clear();
   set_phase(Phase::idle);
 }
 
-ThreadHeapCounters& this_thread_counters() noexcept { return t_counters; }
+ThreadHeapCounters this_thread_counters() noexcept {
+  if (t_buffer == nullptr || t_holds_lock) {
+    return t_counters;
+  }
+  Hold s;
+  apply_buffered(*s);
+  return t_buffer->counters;
+}
+
+void set_this_thread_peak(std::int64_t peak_live_bytes) noexcept {
+  if (t_buffer == nullptr || t_holds_lock) {
+    t_counters.peak_live_bytes = peak_live_bytes;
+    return;
+  }
+  Hold s;
+  apply_buffered(*s);  // this thread's earlier events come before the change
+  t_buffer->counters.peak_live_bytes = peak_live_bytes;
+}
 
 int open_watermark(std::uint64_t* live_bytes_now) noexcept {
   *live_bytes_now = 0;
@@ -434,6 +794,7 @@ int open_watermark(std::uint64_t* live_bytes_now) noexcept {
     return -1;
   }
   Hold s;
+  apply_buffered(*s);
   *live_bytes_now = s->model.global().curr_bytes;
   for (int i = 0; i < kWatermarkSlots; ++i) {
     if (!s->watermark_open[i]) {
@@ -451,6 +812,7 @@ std::uint64_t watermark_peak(int slot) noexcept {
     return 0;
   }
   Hold s;
+  apply_buffered(*s);
   return s->watermark_max[slot];
 }
 
@@ -459,6 +821,7 @@ void close_watermark(int slot) noexcept {
     return;
   }
   Hold s;
+  apply_buffered(*s);
   if (s->watermark_open[slot]) {
     s->watermark_open[slot] = false;
     --s->open_watermarks;

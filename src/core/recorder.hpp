@@ -4,7 +4,10 @@
 // the hooks, and never throws. Events arriving while no heap run is recording (before start,
 // during and after stop, during an ad hoc run) are ignored, so hooks may call in after the cheap
 // `is_recording()` check. A stack is captured before the lock is taken; the lock guards only
-// table updates. After `stop_recording()` the state is frozen until `release_recording()`.
+// table updates. With threads, events are buffered per thread and applied in time-stamp order
+// by whichever thread takes the lock next; everything that reads the state (counters, reports,
+// stop) applies them first, so readers never see the difference. After `stop_recording()` the
+// state is frozen until `release_recording()`.
 #pragma once
 
 #include <atomic>
@@ -15,6 +18,7 @@
 #include "core/live_table.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
+#include "core/thread_buffer.hpp"
 #include "core/timeline.hpp"
 
 namespace dhat::core {
@@ -32,6 +36,9 @@ struct RecorderSettings {
   std::size_t max_frames = 12;
   bool ad_hoc = false;  // record ad_hoc_event() calls instead of the heap
   Unwinder unwinder = Unwinder::cfi_cache;
+  // With threads, each thread buffers its events (thread_buffer.hpp) instead of taking the lock
+  // for each. Needs an invariant TSC; without one, or when false, every event takes the lock.
+  bool thread_buffers = true;
 };
 
 // Starts a run; false if one is running or stopped but not yet released.
@@ -49,7 +56,8 @@ void prepare_free(void* block) noexcept;
 // may already have handed to another thread: detach the old block, call realloc, then attach
 // the result (or the old block again if realloc failed).
 struct ReallocTicket {
-  bool known = false;  // false: the old block was never recorded (or nothing is recording)
+  bool known = false;     // false: the old block was never recorded (or nothing is recording)
+  bool buffered = false;  // the old block went into this thread's buffer (known is not yet known)
   LiveBlock block{};
 };
 ReallocTicket realloc_detach(void* old_block) noexcept;
@@ -80,14 +88,11 @@ std::size_t libgcc_walks() noexcept;
 // Frees the frozen state and allows the next start.
 void release_recording() noexcept;
 
-// What this thread allocated and freed while a heap run recorded (for scoped sections).
-struct ThreadHeapCounters {
-  std::uint64_t blocks = 0;          // blocks allocated (realloc counts, as in the totals)
-  std::uint64_t bytes = 0;           // bytes allocated
-  std::int64_t live_bytes = 0;       // allocated minus freed by this thread (may go negative)
-  std::int64_t peak_live_bytes = 0;  // high-water mark of live_bytes; sections reset it
-};
-ThreadHeapCounters& this_thread_counters() noexcept;
+// What this thread allocated and freed while heap runs recorded, up to now (its buffered events
+// applied first). Zero-cost to call while nothing records.
+ThreadHeapCounters this_thread_counters() noexcept;
+// Sets this thread's high-water mark of live bytes (sections restart and restore it).
+void set_this_thread_peak(std::int64_t peak_live_bytes) noexcept;
 
 // Process-wide high-water marks of live bytes for scoped sections: open one, read its maximum of
 // the global live bytes since it opened (it reports the live bytes at opening through
