@@ -2,7 +2,7 @@
 
 namespace dhat::core {
 
-bool HeapModel::ensure_pp(PpId pp) noexcept {
+bool HeapModel::grow_to(PpId pp) noexcept {
   while (pps_.size() <= pp) {
     if (!pps_.push_back(PpCounters{})) {
       return false;

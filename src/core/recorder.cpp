@@ -8,6 +8,7 @@
 #include "core/cfi_unwinder.hpp"
 #include "core/clock.hpp"
 #include "core/internal_pages.hpp"
+#include "core/process_barrier.hpp"
 #include "core/reentrancy_guard.hpp"
 #include "core/spin_lock.hpp"
 #include "core/stack_capture.hpp"
@@ -62,6 +63,9 @@ struct RecorderState {
   ThreadBuffer* free_buffers = nullptr;  // buffers of exited threads, for reuse
   pthread_key_t buffer_key{};            // its destructor hands a buffer back at thread exit
   bool buffer_key_ready = false;
+  // Whether the process-wide barrier works (decided at the first buffer): without it, threads
+  // fence their own marks.
+  enum class Barrier { unknown, enabled, unavailable } barrier = Barrier::unknown;
   LiveTable live;
   HeapModel model;
   Timeline timeline;
@@ -88,7 +92,8 @@ RecorderState& state() {
 // before it with the new thread.
 class Hold {
  public:
-  Hold() : state_(state()), locked_(__libc_single_threaded == 0) {
+  Hold() : Hold(state()) {}
+  explicit Hold(RecorderState& recorder) : state_(recorder), locked_(__libc_single_threaded == 0) {
     if (locked_) {
       state_.mutex.lock();
     }
@@ -138,7 +143,7 @@ void unlock_in_child() {
 // The stack table's lock, for interning (skipped while the process has one thread, like Hold's).
 class StacksHold {
  public:
-  StacksHold() : state_(state()), locked_(__libc_single_threaded == 0) {
+  explicit StacksHold(RecorderState& recorder) : state_(recorder), locked_(__libc_single_threaded == 0) {
     if (locked_) {
       state_.stacks_mutex.lock();
     }
@@ -163,7 +168,7 @@ PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generat
   t_holds_lock = true;
   PpId pp = kNoPp;
   {
-    StacksHold hold;
+    StacksHold hold(s);
     if (s.stacks_generation == generation) {
       pp = s.stacks.intern(stack.frames, stack.depth, hash_stack(stack.frames, stack.depth));
     }
@@ -174,7 +179,7 @@ PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generat
 
 // The time of an event, never before the previous event's (events stamped on different cores,
 // and the calibration's steps, could otherwise run backwards by a few microseconds).
-std::uint64_t event_time(RecorderState& s, std::uint64_t us) {
+__attribute__((always_inline)) inline std::uint64_t event_time(RecorderState& s, std::uint64_t us) {
   if (us < s.last_event_us) {
     return s.last_event_us;
   }
@@ -195,8 +200,8 @@ void raise_watermarks(RecorderState& s) {
   }
 }
 
-void count_for_thread(ThreadHeapCounters& counters, std::uint64_t new_blocks, std::uint64_t new_bytes,
-                      std::int64_t live_change) {
+__attribute__((always_inline)) inline void count_for_thread(ThreadHeapCounters& counters, std::uint64_t new_blocks,
+                                                            std::uint64_t new_bytes, std::int64_t live_change) {
   counters.blocks += new_blocks;
   counters.bytes += new_bytes;
   counters.live_bytes += live_change;
@@ -207,12 +212,15 @@ void count_for_thread(ThreadHeapCounters& counters, std::uint64_t new_blocks, st
 
 // This thread's counters for an event it applies itself (caller holds the lock): once it has a
 // buffer, they live there, where its buffered events are counted too.
-ThreadHeapCounters& own_counters() { return t_buffer != nullptr ? t_buffer->counters : t_counters; }
+__attribute__((always_inline)) inline ThreadHeapCounters& own_counters() {
+  return t_buffer != nullptr ? t_buffer->counters : t_counters;
+}
 
 // ---- The three changes a heap event makes (caller holds the lock) ----
 
-void add_block(RecorderState& s, ThreadHeapCounters& counters, std::uintptr_t address, std::uint64_t bytes, PpId pp,
-               std::uint64_t now) {
+__attribute__((always_inline)) inline void add_block(RecorderState& s, ThreadHeapCounters& counters,
+                                                     std::uintptr_t address, std::uint64_t bytes, PpId pp,
+                                                     std::uint64_t now) {
   if (pp == kNoPp || !s.model.ensure_pp(pp) || !s.live.insert(address, LiveBlock{bytes, pp})) {
     ++s.dropped;
     return;
@@ -223,7 +231,8 @@ void add_block(RecorderState& s, ThreadHeapCounters& counters, std::uintptr_t ad
   count_for_thread(counters, 1, bytes, static_cast<std::int64_t>(bytes));
 }
 
-void remove_block(RecorderState& s, ThreadHeapCounters& counters, std::uintptr_t address, std::uint64_t now) {
+__attribute__((always_inline)) inline void remove_block(RecorderState& s, ThreadHeapCounters& counters,
+                                                        std::uintptr_t address, std::uint64_t now) {
   LiveBlock freed{};
   if (!s.live.remove(address, &freed)) {
     return;
@@ -234,8 +243,9 @@ void remove_block(RecorderState& s, ThreadHeapCounters& counters, std::uintptr_t
 }
 
 // `old`, already out of the table, now lives at `address` with `bytes`.
-void move_block(RecorderState& s, ThreadHeapCounters& counters, const LiveBlock& old, std::uintptr_t address,
-                std::uint64_t bytes, std::uint64_t now) {
+__attribute__((always_inline)) inline void move_block(RecorderState& s, ThreadHeapCounters& counters,
+                                                      const LiveBlock& old, std::uintptr_t address, std::uint64_t bytes,
+                                                      std::uint64_t now) {
   if (!s.live.insert(address, LiveBlock{bytes, old.pp})) {
     // The block can no longer be tracked: account it as freed so the totals stay consistent.
     s.model.on_free(old.pp, old.size, now);
@@ -346,6 +356,9 @@ void drain_buffers(RecorderState& s, std::uint64_t until) {
   for (int round = 0;; ++round) {
     const std::uint64_t now = tsc_before_later();
     std::uint64_t limit = until < now ? until : now;
+    if (s.barrier == RecorderState::Barrier::enabled) {
+      process_barrier();  // every thread's mark stored before `now` is visible from here on
+    }
     for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
       const std::uint64_t mark = b->in_flight_mark();  // before the published end: see thread_buffer.hpp
       if (mark < limit) {
@@ -425,7 +438,10 @@ ThreadBuffer* buffer_for_this_thread() {
     }
     b = new (memory) ThreadBuffer();
   }
-  b->reset_for_new_owner();
+  if (s->barrier == RecorderState::Barrier::unknown) {
+    s->barrier = enable_process_barrier() ? RecorderState::Barrier::enabled : RecorderState::Barrier::unavailable;
+  }
+  b->reset_for_new_owner(s->barrier != RecorderState::Barrier::enabled);
   b->counters = t_counters;
   b->detached_known = false;
   b->next = s->buffers;
@@ -443,7 +459,9 @@ ThreadBuffer* buffer_for_this_thread() {
 void publish(ThreadBuffer& b, const BufferedEvent& event) {
   if (b.full()) {
     Hold s;
-    drain_buffers(*s, tsc_before_later());
+    if (b.full()) {  // the thread that held the lock may have emptied it meanwhile
+      drain_buffers(*s, tsc_before_later());
+    }
   }
   t_holds_lock = true;
   b.stamp_and_publish(event);
@@ -459,10 +477,10 @@ struct CapturedStack {
   std::uint32_t generation = 0;    // the run the capture was made for
 };
 
-DHAT_CAPTURE_PATH void capture(CapturedStack& c, const void* entry_frame) {
-  const std::size_t max_frames = state().settings.max_frames;
+DHAT_CAPTURE_PATH void capture(const RecorderState& s, CapturedStack& c, const void* entry_frame) {
+  const std::size_t max_frames = s.settings.max_frames;
   c.generation = g_generation.load(std::memory_order_relaxed);
-  if (entry_frame == nullptr || state().settings.unwinder != Unwinder::cfi_cache) {
+  if (entry_frame == nullptr || s.settings.unwinder != Unwinder::cfi_cache) {
     capture_stack(c.stack, max_frames);
     return;
   }
@@ -511,16 +529,25 @@ PpId program_point_of(RecorderState& s, CapturedStack& c) {
 }
 
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
+  RecorderState& recorder = state();
   CapturedStack captured;
-  capture(captured, entry_frame);
+  capture(recorder, captured, entry_frame);
   const auto address = reinterpret_cast<std::uintptr_t>(block);
+  const PpId pp = program_point_of(recorder, captured);
+  if (__libc_single_threaded != 0) {
+    // The common case, kept short: no lock, no buffers (they exist only once threads do), and
+    // the clock alone orders the events.
+    Hold s(recorder);
+    if (phase_is(Phase::recording) && captured.generation == s->generation) {
+      add_block(*s, t_counters, address, bytes, pp, s->clock.now_us());
+    }
+    return;
+  }
   if (ThreadBuffer* buffer = buffer_for_this_thread()) {
-    const PpId pp = program_point_of(state(), captured);
     publish(*buffer, BufferedEvent::make(EventKind::alloc, address, bytes, pp, captured.generation));
     return;
   }
-  const PpId pp = program_point_of(state(), captured);
-  Hold s;
+  Hold s(recorder);
   if (!phase_is(Phase::recording) || captured.generation != s->generation) {
     return;
   }
@@ -555,7 +582,7 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   }
   const std::uint32_t generation = g_generation.load(std::memory_order_relaxed) + 1;
   {
-    StacksHold stacks;
+    StacksHold stacks(*s);
     s->stacks.clear();
     s->stacks_generation = generation;
   }
@@ -597,12 +624,19 @@ void record_free(void* block) noexcept {
     return;
   }
   const auto address = reinterpret_cast<std::uintptr_t>(block);
+  if (__libc_single_threaded != 0) {
+    Hold s(state());  // no lock: see record_new_block
+    if (phase_is(Phase::recording)) {
+      remove_block(*s, t_counters, address, s->clock.now_us());
+    }
+    return;
+  }
   if (ThreadBuffer* buffer = buffer_for_this_thread()) {
     const std::uint32_t generation = g_generation.load(std::memory_order_relaxed);
     publish(*buffer, BufferedEvent::make(EventKind::free, address, 0, kNoPp, generation));
     return;
   }
-  Hold s;
+  Hold s(state());
   if (s.shared()) {
     s->live.prefetch_own_fields();
     s->model.prefetch_for(kNoPp);
@@ -653,7 +687,7 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
     CapturedStack captured;
     PpId pp = kNoPp;
     if (guard.entered()) {
-      capture(captured, entry_frame);
+      capture(state(), captured, entry_frame);
       pp = program_point_of(state(), captured);
     } else {
       captured.generation = g_generation.load(std::memory_order_relaxed);
@@ -732,7 +766,7 @@ bool read_state(StateReader reader, void* context) noexcept {
     return false;
   }
   apply_buffered(*s);
-  StacksHold stacks;
+  StacksHold stacks(*s);
   const std::uint64_t now = phase_is(Phase::stopped) ? s->model.global().tend_us : event_time(*s, s->clock.now_us());
   reader(s->model, s->stacks, s->timeline, now, context);
   return true;
@@ -761,7 +795,7 @@ void release_recording() noexcept {
     return;
   }
   {
-    StacksHold stacks;
+    StacksHold stacks(*s);
     s->stacks.clear();
   }
   s->live.clear();

@@ -82,7 +82,7 @@ inline std::uint64_t tsc_before_later() noexcept {
 
 class ThreadBuffer {
  public:
-  static constexpr std::size_t kCapacity = 1024;
+  static constexpr std::size_t kCapacity = 4096;
   static constexpr std::uint64_t kIdle = ~std::uint64_t{0};
 
   // ---- Producer (the owning thread) ----
@@ -97,14 +97,27 @@ class ThreadBuffer {
 
   // Stamps `event` with the TSC and publishes it. Requires !full().
   void stamp_and_publish(BufferedEvent event) noexcept {
-    // The mark is this thread's previous stamp: no later than the one about to be taken. The
-    // exchange is a full barrier, so the stamp below is read after the mark is visible to the
-    // consumer; a consumer that still sees kIdle read its own counter before this stamp.
-    in_flight_.exchange(last_tsc_, std::memory_order_seq_cst);
-    event.tsc = tsc_after_earlier();
+    // The mark is this thread's previous stamp: no later than the one about to be taken. It
+    // must be visible to a consumer that reads its own counter before this stamp. Either the
+    // mark is stored with a full barrier (an exchange, then a fenced read of the counter), which
+    // costs this thread a drain of its store buffer on every event; or the consumer runs a
+    // process-wide barrier (membarrier, see process_barrier.hpp) between reading its counter
+    // and reading the marks, and a plain store and read suffice: the barrier interrupts this
+    // thread at one instruction, precisely; a stamp read before that point comes with a mark
+    // the barrier made visible, and one after it is later than the consumer's reading.
+    if (fenced_marks_) {
+      in_flight_.exchange(last_tsc_, std::memory_order_seq_cst);
+      event.tsc = tsc_after_earlier();
+    } else {
+      in_flight_.store(last_tsc_, std::memory_order_release);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      event.tsc = __rdtsc();
+    }
     last_tsc_ = event.tsc;
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
     events_[head % kCapacity] = event;
+    // The consumer last read the slots ahead: claim them for writing before they are needed.
+    asm volatile("prefetchw %0" : : "m"(events_[(head + kPrefetchAhead) % kCapacity]));
     head_.store(head + 1, std::memory_order_release);
     in_flight_.store(kIdle, std::memory_order_release);
   }
@@ -118,7 +131,9 @@ class ThreadBuffer {
   void consume_until(std::uint64_t position) noexcept { tail_.store(position, std::memory_order_release); }
 
   // Back to an empty buffer for a new owner (consumer side, buffer fully consumed).
-  void reset_for_new_owner() noexcept {
+  // `fenced_marks`: whether consumers go without the process-wide barrier.
+  void reset_for_new_owner(bool fenced_marks) noexcept {
+    fenced_marks_ = fenced_marks;
     head_.store(0, std::memory_order_relaxed);
     tail_.store(0, std::memory_order_relaxed);
     in_flight_.store(kIdle, std::memory_order_relaxed);
@@ -140,6 +155,8 @@ class ThreadBuffer {
   std::atomic<std::uint64_t> head_{0};
   std::uint64_t cached_tail_ = 0;  // producer's copy of tail_, so it rarely reads the consumer's line
   std::uint64_t last_tsc_ = 0;
+  bool fenced_marks_ = true;
+  static constexpr std::size_t kPrefetchAhead = 8;
   // Written by the consumer.
   alignas(64) std::atomic<std::uint64_t> tail_{0};
   alignas(64) BufferedEvent events_[kCapacity];
