@@ -2,6 +2,8 @@
 // and concurrent recording from several threads. Runs under TSan in CI.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -122,5 +124,85 @@ TEST_F(RecorderTest, ConcurrentThreadsKeepExactCounts) {
   EXPECT_EQ(c.curr_bytes, kThreads * kept);
   EXPECT_EQ(c.curr_blocks, kThreads * kPerThread / 10);
 }
+
+// Two threads pass blocks back and forth: each block is allocated by one thread and freed by
+// the other, and the same addresses come back again and again, as they do with malloc. Every
+// free must be applied after its allocation and before the address's next allocation, or blocks
+// would stay "live" (or vanish) in the totals. Run with and without per-thread buffers.
+class HandOffTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    RecorderSettings settings{8};
+    settings.thread_buffers = GetParam();
+    ASSERT_TRUE(start_recording(settings));
+  }
+  void TearDown() override {
+    stop_recording();
+    release_recording();
+  }
+};
+
+TEST_P(HandOffTest, BlocksFreedByTheOtherThreadAtReusedAddressesBalanceExactly) {
+  constexpr std::uintptr_t kRounds = 20000;
+  constexpr std::uintptr_t kAddresses = 7;
+  std::atomic<std::uintptr_t> handed{0};  // the round whose block the consumer may free next
+  std::atomic<std::uintptr_t> freed{0};   // rounds whose block the consumer has freed
+  std::thread consumer([&] {
+    for (std::uintptr_t round = 1; round <= kRounds; ++round) {
+      while (handed.load(std::memory_order_acquire) < round) {
+      }
+      record_free(fake_block(round % kAddresses));
+      freed.store(round, std::memory_order_release);
+    }
+  });
+  std::thread producer([&] {
+    for (std::uintptr_t round = 1; round <= kRounds; ++round) {
+      // The address is free again only once the consumer freed it (like malloc reusing it).
+      while (round > kAddresses && freed.load(std::memory_order_acquire) < round - kAddresses) {
+      }
+      record_alloc(fake_block(round % kAddresses), 10 + round % 3);
+      handed.store(round, std::memory_order_release);
+    }
+  });
+  producer.join();
+  consumer.join();
+  std::uint64_t bytes = 0;
+  for (std::uintptr_t round = 1; round <= kRounds; ++round) {
+    bytes += 10 + round % 3;
+  }
+  const GlobalCounters c = current_counters();
+  EXPECT_EQ(c.total_blocks, kRounds);
+  EXPECT_EQ(c.total_bytes, bytes);
+  EXPECT_EQ(c.curr_blocks, 0U);
+  EXPECT_EQ(c.curr_bytes, 0U);
+  EXPECT_LE(c.max_blocks, kAddresses);  // never more live than addresses in use
+  EXPECT_GE(c.max_blocks, 1U);
+}
+
+// A thread's own counters include its buffered events as soon as it asks for them.
+TEST_P(HandOffTest, ThisThreadsCountersAreExactInsideAThread) {
+  ThreadHeapCounters before{}, after{};
+  std::thread worker([&] {
+    before = this_thread_counters();
+    for (std::uintptr_t i = 0; i < 5000; ++i) {
+      record_alloc(fake_block(50000 + i), 32);
+      if (i % 2 == 0) {
+        record_free(fake_block(50000 + i));
+      }
+    }
+    after = this_thread_counters();
+  });
+  worker.join();
+  EXPECT_EQ(after.blocks - before.blocks, 5000U);
+  EXPECT_EQ(after.bytes - before.bytes, 5000U * 32U);
+  EXPECT_EQ(after.live_bytes - before.live_bytes, 2500 * 32);
+  EXPECT_EQ(after.peak_live_bytes - before.live_bytes, 2500 * 32);
+  EXPECT_EQ(current_counters().curr_blocks, 2500U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Recorder, HandOffTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Buffered") : std::string("Locked");
+                         });
 
 }  // namespace
