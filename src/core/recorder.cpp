@@ -314,34 +314,44 @@ void merge_below(RecorderState& s, std::uint64_t limit) {
   }
   const std::uint64_t now_ns = s.clock.now_ns();  // also keeps the TSC's calibration going
   for (;;) {
-    // The buffer whose next event is earliest. With many busy threads, look at every buffer.
+    // The buffer whose next event is earliest, and the stamp its run of events ends before (the
+    // runner-up's next event). With many busy threads, look at every buffer.
     ThreadBuffer* best = nullptr;
     std::uint64_t best_tsc = limit;
+    std::uint64_t run_end = limit;
+    auto consider = [&](ThreadBuffer* b) {
+      if (b->merge_position < b->merge_end) {
+        const std::uint64_t tsc = b->event_at(b->merge_position).tsc;
+        if (tsc < best_tsc) {
+          run_end = best_tsc;
+          best = b;
+          best_tsc = tsc;
+        } else if (tsc < run_end) {
+          run_end = tsc;
+        }
+      }
+    };
     if (!overflow) {
       for (std::size_t i = 0; i < count; ++i) {
-        ThreadBuffer* b = active[i];
-        if (b->merge_position < b->merge_end && b->event_at(b->merge_position).tsc < best_tsc) {
-          best = b;
-          best_tsc = b->event_at(b->merge_position).tsc;
-        }
+        consider(active[i]);
       }
     } else {
       for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
-        if (b->merge_position < b->merge_end && b->event_at(b->merge_position).tsc < best_tsc) {
-          best = b;
-          best_tsc = b->event_at(b->merge_position).tsc;
-        }
+        consider(b);
       }
     }
     if (best == nullptr) {
       break;
     }
-    const BufferedEvent& e = best->event_at(best->merge_position);
-    if (best->merge_position + 4 < best->merge_end) {
-      s.live.prefetch(best->event_at(best->merge_position + 4).address);
-    }
-    apply_event(s, *best, e, event_time(s, s.clock.us_at_tsc(e.tsc, now_ns)));
-    ++best->merge_position;
+    // Threads' events interleave in runs (a thread runs for a time slice): apply the whole run.
+    do {
+      const BufferedEvent& e = best->event_at(best->merge_position);
+      if (best->merge_position + 4 < best->merge_end) {
+        s.live.prefetch(best->event_at(best->merge_position + 4).address);
+      }
+      apply_event(s, *best, e, event_time(s, s.clock.us_at_tsc(e.tsc, now_ns)));
+      ++best->merge_position;
+    } while (best->merge_position < best->merge_end && best->event_at(best->merge_position).tsc < run_end);
   }
   for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
     if (b->merge_position != b->consumed_end()) {

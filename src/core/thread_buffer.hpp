@@ -82,7 +82,7 @@ inline std::uint64_t tsc_before_later() noexcept {
 
 class ThreadBuffer {
  public:
-  static constexpr std::size_t kCapacity = 4096;
+  static constexpr std::size_t kCapacity = 8192;
   static constexpr std::uint64_t kIdle = ~std::uint64_t{0};
 
   // ---- Producer (the owning thread) ----
@@ -99,20 +99,21 @@ class ThreadBuffer {
   void stamp_and_publish(BufferedEvent event) noexcept {
     // The mark is this thread's previous stamp: no later than the one about to be taken. It
     // must be visible to a consumer that reads its own counter before this stamp. Either the
-    // mark is stored with a full barrier (an exchange, then a fenced read of the counter), which
-    // costs this thread a drain of its store buffer on every event; or the consumer runs a
-    // process-wide barrier (membarrier, see process_barrier.hpp) between reading its counter
-    // and reading the marks, and a plain store and read suffice: the barrier interrupts this
-    // thread at one instruction, precisely; a stamp read before that point comes with a mark
-    // the barrier made visible, and one after it is later than the consumer's reading.
+    // mark is stored with a full barrier (an exchange), which costs this thread a drain of its
+    // store buffer on every event; or the consumer runs a process-wide barrier (membarrier,
+    // see process_barrier.hpp) between reading its counter and reading the marks, and a plain
+    // store suffices: the barrier interrupts this thread at one instruction, precisely; a stamp
+    // read before that point comes with a mark the barrier made visible, and one after it is
+    // later than the consumer's reading.
     if (fenced_marks_) {
       in_flight_.exchange(last_tsc_, std::memory_order_seq_cst);
-      event.tsc = tsc_after_earlier();
     } else {
       in_flight_.store(last_tsc_, std::memory_order_release);
       std::atomic_signal_fence(std::memory_order_seq_cst);
-      event.tsc = __rdtsc();
     }
+    // Fenced either way: the stamp must follow every load before it, or a thread that frees a
+    // block handed over by another (a load saw it) could stamp its free before the allocation.
+    event.tsc = tsc_after_earlier();
     last_tsc_ = event.tsc;
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
     events_[head % kCapacity] = event;
