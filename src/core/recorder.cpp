@@ -371,7 +371,9 @@ void drain_buffers(RecorderState& s, std::uint64_t until) {
     }
     for (ThreadBuffer* b = s.buffers; b != nullptr; b = b->next) {
       const std::uint64_t mark = b->in_flight_mark();  // before the published end: see thread_buffer.hpp
-      if (mark < limit) {
+      // This thread's own mark is set only if a signal handler interrupted its publishing and
+      // then read the profile: waiting for itself would never end.
+      if (mark < limit && b != t_buffer) {
         limit = mark;
       }
       b->merge_end = b->published_end();
