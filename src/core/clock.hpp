@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cpuid.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <x86intrin.h>
 
 #include <cstdint>
@@ -23,6 +25,22 @@ inline std::uint64_t monotonic_ns() noexcept {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000U + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Whether the kernel keeps time with the TSC (the clocksource file names "tsc"). Linux checks at
+// boot that the counters of all CPUs agree and its watchdog switches away from the TSC if they
+// drift: only then may stamps taken on different CPUs be compared. open/read, not stdio: this
+// runs inside the malloc hooks' process and must not allocate.
+inline bool kernel_clock_is_tsc(
+    const char* path = "/sys/devices/system/clocksource/clocksource0/current_clocksource") noexcept {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  char name[16] = {};
+  const ssize_t got = read(fd, name, sizeof(name) - 1);
+  close(fd);
+  return got >= 3 && name[0] == 't' && name[1] == 's' && name[2] == 'c' && (got == 3 || name[3] == '\n');
 }
 
 inline bool has_invariant_tsc() noexcept {

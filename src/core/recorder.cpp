@@ -608,7 +608,10 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   g_generation.store(generation, std::memory_order_relaxed);
   set_unwinder(settings.unwinder);
   s->clock.start();
-  g_buffered.store(settings.thread_buffers && !settings.ad_hoc && s->clock.uses_tsc(), std::memory_order_relaxed);
+  // Buffered events are ordered by their TSC stamps across CPUs: only with counters the kernel
+  // trusts to agree. Otherwise each event takes the lock (slower, same numbers).
+  g_buffered.store(settings.thread_buffers && !settings.ad_hoc && s->clock.uses_tsc() && kernel_clock_is_tsc(),
+                   std::memory_order_relaxed);
   set_phase(settings.ad_hoc ? Phase::ad_hoc : Phase::recording);
   return true;
 }
@@ -799,6 +802,8 @@ bool stop_recording() noexcept {
 std::size_t dropped_events() noexcept { return state().dropped + state().live.lost(); }
 
 std::size_t libgcc_walks() noexcept { return g_libgcc_walks.load(std::memory_order_relaxed); }
+
+bool threads_buffer_events() noexcept { return g_buffered.load(std::memory_order_relaxed); }
 
 void release_recording() noexcept {
   ReentrancyGuard guard;

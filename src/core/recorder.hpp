@@ -85,6 +85,8 @@ bool stop_recording() noexcept;
 std::size_t dropped_events() noexcept;
 // This run's stack walks that the cached-CFI walker could not do and libgcc did (slowly).
 std::size_t libgcc_walks() noexcept;
+// Whether this run's threads buffer their events (false: one lock per event; see recorder.cpp).
+bool threads_buffer_events() noexcept;
 // Frees the frozen state and allows the next start.
 void release_recording() noexcept;
 

@@ -2,6 +2,9 @@
 // before, across and after the TSC calibration at 10 ms.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+
 #include "core/clock.hpp"
 
 namespace {
@@ -36,6 +39,25 @@ TEST(ProfileClock, FollowsTheMonotonicClockAcrossCalibration) {
   EXPECT_GE(us, 59'000U);
   EXPECT_GE(us * 1000 + 50'000 + 1'000, before - started_ns);
   EXPECT_LE(us * 1000, after - start_ns + 50'000);
+}
+
+// Threads' stamps are compared across CPUs only if the kernel keeps time with the TSC.
+TEST(KernelClock, OnlyTheTscClocksourceCounts) {
+  const std::string dir = ::testing::TempDir();
+  auto clocksource_named = [&](const char* name) {
+    const std::string path = dir + "/dhat-clocksource";
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    std::fputs(name, file);
+    std::fclose(file);
+    return dhat::core::kernel_clock_is_tsc(path.c_str());
+  };
+  EXPECT_TRUE(clocksource_named("tsc\n"));
+  EXPECT_TRUE(clocksource_named("tsc"));
+  EXPECT_FALSE(clocksource_named("kvm-clock\n"));
+  EXPECT_FALSE(clocksource_named("hpet\n"));
+  EXPECT_FALSE(clocksource_named("tscx\n"));
+  EXPECT_FALSE(clocksource_named(""));
+  EXPECT_FALSE(dhat::core::kernel_clock_is_tsc((dir + "/no-such-file").c_str()));
 }
 
 }  // namespace
