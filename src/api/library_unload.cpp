@@ -89,4 +89,11 @@ void before_library_unload(void* handle) noexcept {
   }
 }
 
+namespace {
+thread_local int t_dlclose_depth = 0;  // dlclose may nest: a destructor can dlclose another library
+}  // namespace
+
+void set_inside_dlclose(bool inside) noexcept { t_dlclose_depth += inside ? 1 : -1; }
+bool inside_dlclose() noexcept { return t_dlclose_depth > 0; }
+
 }  // namespace dhat::api

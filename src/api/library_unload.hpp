@@ -9,4 +9,10 @@ namespace dhat::api {
 
 void before_library_unload(void* handle) noexcept;
 
+// Whether this thread is inside dlclose (set by the hook around the real call). The dynamic
+// loader's lock is held there, and a run finished by a destructor of the library being unloaded
+// must not hand its report to another thread (which would wait on that lock).
+void set_inside_dlclose(bool inside) noexcept;
+bool inside_dlclose() noexcept;
+
 }  // namespace dhat::api

@@ -1,11 +1,13 @@
 #include "api/run_control.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
+#include "api/library_unload.hpp"
 #include "api/run_report.hpp"
 #include "api/snapshot_signal.hpp"
 #include "core/recorder.hpp"
@@ -28,9 +30,30 @@ RunSettings& active_settings() {
 
 int g_private_users = 0;
 
+void* write_report_on_this_thread(void* settings) {
+  write_report_and_release(*static_cast<const RunSettings*>(settings));
+  return nullptr;
+}
+
+// The report is written by a short-lived thread of its own, so that its allocations come from
+// a fresh glibc arena. In the program's arena, the report's first large request makes glibc
+// consolidate every small block the program freed into its fast bins: growing_heap leaves
+// three million there at exit, and that pass took 0.4 s of a 2.6 s run (perf: unlink_chunk
+// 3,036,340 calls with the report, 1,186 without). Falls back to this thread if no thread can
+// be started, or inside dlclose (the other thread would wait on the loader's lock it holds).
+void write_report(const RunSettings& settings) {
+  pthread_t reporter;
+  if (!inside_dlclose() &&
+      pthread_create(&reporter, nullptr, &write_report_on_this_thread, const_cast<RunSettings*>(&settings)) == 0) {
+    pthread_join(reporter, nullptr);
+    return;
+  }
+  write_report_and_release(settings);
+}
+
 void finish_locked() {
   if (core::stop_recording()) {
-    write_report_and_release(active_settings());
+    write_report(active_settings());
   }
 }
 

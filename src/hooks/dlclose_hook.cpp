@@ -21,5 +21,11 @@ extern "C" __attribute__((visibility("default"))) int dlclose(void* handle) noex
     dhat::api::before_library_unload(handle);
   }
   const DlcloseFn real = real_dlclose();
-  return real != nullptr ? real(handle) : -1;
+  if (real == nullptr) {
+    return -1;
+  }
+  dhat::api::set_inside_dlclose(true);
+  const int result = real(handle);
+  dhat::api::set_inside_dlclose(false);
+  return result;
 }

@@ -1,11 +1,96 @@
-// internal_alloc.hpp for the hooked library: straight to glibc, never through the hooks.
+// internal_alloc.hpp for the hooked library: never through the hooks. Small requests go to
+// glibc's `__libc_*` functions; requests of 64 KiB or more get pages of their own (mmap).
+//
+// Why the split: glibc reacts to big blocks. Freeing one of 64 KiB or more from its heap makes it
+// merge every small block the program has freed into its fast bins (a pass over the program's
+// whole heap, which the program without the profiler never pays), and freeing one it had mapped
+// raises its mmap threshold for the rest of the run. The profiler's big tables must not change
+// how the program's allocator behaves.
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstring>
+
 #include "core/internal_alloc.hpp"
 #include "hooks/libc_entry_points.hpp"
 
 namespace dhat::core {
 
-void* internal_malloc(std::size_t bytes) noexcept { return __libc_malloc(bytes); }
-void* internal_realloc(void* block, std::size_t bytes) noexcept { return __libc_realloc(block, bytes); }
-void internal_free(void* block) noexcept { __libc_free(block); }
+namespace {
+
+constexpr std::size_t kOwnPagesFrom = std::size_t{64} << 10;
+constexpr std::size_t kPage = 4096;
+
+// In front of every block (16 bytes keep the block 16-byte aligned).
+struct Header {
+  std::size_t bytes;   // what the caller asked for
+  std::size_t mapped;  // the mapping's length, or 0 for a glibc block
+};
+static_assert(sizeof(Header) == 16, "keeps blocks 16-byte aligned");
+
+Header* header_of(void* block) { return static_cast<Header*>(block) - 1; }
+
+void* allocate(std::size_t bytes) noexcept {
+  if (bytes > SIZE_MAX - kOwnPagesFrom) {
+    return nullptr;
+  }
+  const std::size_t total = bytes + sizeof(Header);
+  Header* header = nullptr;
+  std::size_t mapped = 0;
+  if (bytes >= kOwnPagesFrom) {
+    mapped = (total + kPage - 1) & ~(kPage - 1);
+    void* region = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    header = region == MAP_FAILED ? nullptr : static_cast<Header*>(region);
+  } else {
+    header = static_cast<Header*>(__libc_malloc(total));
+  }
+  if (header == nullptr) {
+    return nullptr;
+  }
+  header->bytes = bytes;
+  header->mapped = mapped;
+  return header + 1;
+}
+
+void release(void* block) noexcept {
+  Header* header = header_of(block);
+  if (header->mapped != 0) {
+    munmap(header, header->mapped);
+  } else {
+    __libc_free(header);
+  }
+}
+
+}  // namespace
+
+void* internal_malloc(std::size_t bytes) noexcept { return allocate(bytes); }
+
+void* internal_realloc(void* block, std::size_t bytes) noexcept {
+  if (block == nullptr) {
+    return allocate(bytes);
+  }
+  Header* header = header_of(block);
+  if (header->mapped == 0 && bytes < kOwnPagesFrom) {
+    auto* grown = static_cast<Header*>(__libc_realloc(header, bytes + sizeof(Header)));
+    if (grown == nullptr) {
+      return nullptr;
+    }
+    grown->bytes = bytes;
+    return grown + 1;
+  }
+  void* moved = allocate(bytes);
+  if (moved == nullptr) {
+    return nullptr;  // the old block stays valid, as with realloc
+  }
+  std::memcpy(moved, block, header->bytes < bytes ? header->bytes : bytes);
+  release(block);
+  return moved;
+}
+
+void internal_free(void* block) noexcept {
+  if (block != nullptr) {
+    release(block);
+  }
+}
 
 }  // namespace dhat::core

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "profiled_run.hpp"
 
@@ -216,6 +217,33 @@ TEST(Hooks, BlocksFromBeforeTheRunAreIgnoredWhenFreed) {
   const auto calloc_site = profile.at("site_calloc");
   EXPECT_EQ(calloc_site.tb, 200U);
   EXPECT_EQ(calloc_site.eb, 200U);
+}
+
+// The report is written from an arena of its own (api/run_control.cpp): in the program's, its
+// first large request would make glibc merge every small block the program freed into its fast
+// bins, a pass over the whole heap at exit that the program without the profiler never pays.
+TEST(Hooks, WritingTheReportLeavesTheProgramsFastBinsAlone) {
+  constexpr std::size_t kBlocks = 100000;
+  std::vector<void*> blocks(kBlocks);
+  const std::string path = dhat_test::file_for_current_test();
+  std::size_t fast_bytes_before = 0;
+  {
+    dhat::Profiler profiler = dhat::Profiler::builder().file_name(path).build();
+    for (void*& block : blocks) {
+      block = site_malloc();
+    }
+    for (void* block : blocks) {
+      std::free(block);  // past tcache's few per size: into the fast bins
+    }
+    fast_bytes_before = mallinfo2().fsmblks;
+  }
+  const std::size_t fast_bytes_after = mallinfo2().fsmblks;  // before anything reads the file
+  const auto profile = dhat_test::Profile::load(path);
+  const auto pps = profile.allocated_in("site_malloc");
+  ASSERT_EQ(pps.size(), 1U);
+  EXPECT_EQ(pps[0]["tbk"].get<std::uint64_t>(), kBlocks);
+  ASSERT_GE(fast_bytes_before, kBlocks * 100);
+  EXPECT_GE(fast_bytes_after, fast_bytes_before) << "the report consolidated the program's fast bins";
 }
 
 }  // namespace
