@@ -22,8 +22,11 @@ class InternalVector {
   InternalVector& operator=(const InternalVector&) = delete;
   ~InternalVector() { internal_free(data_); }
 
+  // Makes sure one more value fits, growing geometrically (so n appends copy O(n) in all).
+  bool make_room_for_one() noexcept { return size_ < capacity_ || reserve(capacity_ == 0 ? 64 : capacity_ * 2); }
+
   bool push_back(const T& value) noexcept {
-    if (size_ == capacity_ && !reserve(capacity_ == 0 ? 64 : capacity_ * 2)) {
+    if (!make_room_for_one()) {
       return false;
     }
     data_[size_++] = value;

@@ -78,6 +78,21 @@ void* internal_realloc(void* block, std::size_t bytes) noexcept {
     grown->bytes = bytes;
     return grown + 1;
   }
+  if (header->mapped != 0 && bytes >= kOwnPagesFrom && bytes <= SIZE_MAX - kOwnPagesFrom) {
+    // Pages of its own already: grow within them, or let the kernel move the pages (no copy).
+    const std::size_t mapped = (bytes + sizeof(Header) + kPage - 1) & ~(kPage - 1);
+    void* region = header;
+    if (mapped != header->mapped) {
+      region = mremap(header, header->mapped, mapped, MREMAP_MAYMOVE);
+      if (region == MAP_FAILED) {
+        return nullptr;  // the old block stays valid, as with realloc
+      }
+    }
+    auto* moved = static_cast<Header*>(region);
+    moved->bytes = bytes;
+    moved->mapped = mapped;
+    return moved + 1;
+  }
   void* moved = allocate(bytes);
   if (moved == nullptr) {
     return nullptr;  // the old block stays valid, as with realloc
