@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/internal_alloc.hpp"
+#include "core/internal_pages.hpp"
 #include "hooks/libc_entry_points.hpp"
 
 namespace dhat::core {
@@ -30,19 +31,20 @@ static_assert(sizeof(Header) == 16, "keeps blocks 16-byte aligned");
 
 Header* header_of(void* block) { return static_cast<Header*>(block) - 1; }
 
+// The whole pages holding `bytes` behind a header.
+std::size_t pages_for(std::size_t bytes) { return (bytes + sizeof(Header) + kPage - 1) & ~(kPage - 1); }
+
 void* allocate(std::size_t bytes) noexcept {
   if (bytes > SIZE_MAX - kOwnPagesFrom) {
     return nullptr;
   }
-  const std::size_t total = bytes + sizeof(Header);
-  Header* header = nullptr;
   std::size_t mapped = 0;
+  Header* header = nullptr;
   if (bytes >= kOwnPagesFrom) {
-    mapped = (total + kPage - 1) & ~(kPage - 1);
-    void* region = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    header = region == MAP_FAILED ? nullptr : static_cast<Header*>(region);
+    mapped = pages_for(bytes);
+    header = static_cast<Header*>(map_zeroed_pages(mapped));
   } else {
-    header = static_cast<Header*>(__libc_malloc(total));
+    header = static_cast<Header*>(__libc_malloc(bytes + sizeof(Header)));
   }
   if (header == nullptr) {
     return nullptr;
@@ -55,7 +57,7 @@ void* allocate(std::size_t bytes) noexcept {
 void release(void* block) noexcept {
   Header* header = header_of(block);
   if (header->mapped != 0) {
-    munmap(header, header->mapped);
+    unmap_pages(header, header->mapped);
   } else {
     __libc_free(header);
   }
@@ -80,7 +82,7 @@ void* internal_realloc(void* block, std::size_t bytes) noexcept {
   }
   if (header->mapped != 0 && bytes >= kOwnPagesFrom && bytes <= SIZE_MAX - kOwnPagesFrom) {
     // Pages of its own already: grow within them, or let the kernel move the pages (no copy).
-    const std::size_t mapped = (bytes + sizeof(Header) + kPage - 1) & ~(kPage - 1);
+    const std::size_t mapped = pages_for(bytes);
     void* region = header;
     if (mapped != header->mapped) {
       region = mremap(header, header->mapped, mapped, MREMAP_MAYMOVE);
