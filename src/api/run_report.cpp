@@ -36,7 +36,7 @@ std::string command_line() {
 
 struct CopiedState {
   core::GlobalCounters global;
-  std::vector<report::RawProgramPoint> raw;
+  report::RawProgramPoints raw;
   report::HeapTimeline timeline;
 };
 
@@ -54,11 +54,9 @@ void copy_state(const core::HeapModel& model, const core::StackTable& stacks, co
   out->raw.reserve(model.pp_count());
   for (core::PpId id = 0; id < model.pp_count(); ++id) {
     const core::PpCounters c = model.counters_at(id, now_us);
-    report::RawProgramPoint point;
-    point.totals = report::PpTotals{c.total_bytes, c.total_blocks, c.total_lifetime_us, c.max_bytes,  c.max_blocks,
-                                    c.gmax_bytes,  c.gmax_blocks,  c.curr_bytes,        c.curr_blocks};
-    point.return_addresses.assign(stacks.frames(id), stacks.frames(id) + stacks.depth(id));
-    out->raw.push_back(std::move(point));
+    out->raw.add(report::PpTotals{c.total_bytes, c.total_blocks, c.total_lifetime_us, c.max_bytes, c.max_blocks,
+                                  c.gmax_bytes, c.gmax_blocks, c.curr_bytes, c.curr_blocks},
+                 stacks.frames(id), stacks.depth(id));
   }
 }
 
@@ -74,7 +72,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Consumes `state.raw` (it is freed while the program points are built).
+// Consumes `state.raw` (it is freed once the program points are built).
 WrittenProfile write_copied(const RunSettings& settings, const std::string& path, CopiedState& state) {
   WrittenProfile written;
   written.copied = true;

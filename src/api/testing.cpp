@@ -42,7 +42,7 @@ void copy_totals(const core::HeapModel& model, const core::StackTable&, const co
 // The program points whose totals grew since `before`, with the growth as their totals.
 struct GrownSites {
   const Totals* before;
-  std::vector<report::RawProgramPoint> raw;
+  report::RawProgramPoints raw;
 };
 
 void copy_grown_sites(const core::HeapModel& model, const core::StackTable& stacks, const core::Timeline&,
@@ -54,11 +54,10 @@ void copy_grown_sites(const core::HeapModel& model, const core::StackTable& stac
     if (blocks == 0) {
       continue;
     }
-    report::RawProgramPoint point;
-    point.totals.tbk = blocks;
-    point.totals.tb = model.pp(id).total_bytes - (existed ? out->before->bytes[id] : 0);
-    point.return_addresses.assign(stacks.frames(id), stacks.frames(id) + stacks.depth(id));
-    out->raw.push_back(std::move(point));
+    report::PpTotals grown;
+    grown.tbk = blocks;
+    grown.tb = model.pp(id).total_bytes - (existed ? out->before->bytes[id] : 0);
+    out->raw.add(grown, stacks.frames(id), stacks.depth(id));
   }
 }
 
@@ -77,8 +76,8 @@ std::string describe_sites(const Totals& before, std::size_t max_sites) {
     const report::ProgramPoint& point = points.pps[i];
     text += "  " + report::with_commas(point.totals.tbk) + " blocks, " + report::with_commas(point.totals.tb) +
             " bytes at\n";
-    for (const report::FrameId id : point.frame_ids) {
-      text += "    " + points.ftbl[id] + "\n";
+    for (const report::FrameId* id = points.frames_begin(point); id != points.frames_end(point); ++id) {
+      text += "    " + points.ftbl[*id] + "\n";
     }
   }
   if (points.pps.size() > max_sites) {

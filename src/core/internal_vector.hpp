@@ -64,7 +64,15 @@ class InternalVector {
     return true;
   }
 
-  void clear() noexcept { size_ = 0; }
+  // Empties the vector and gives its memory back: tables are cleared only between runs, and
+  // capacity kept after the last run is memory the program pays for while the report is written
+  // (10 MB of a 65,000-stack profile's peak).
+  void clear() noexcept {
+    internal_free(data_);
+    data_ = nullptr;
+    size_ = 0;
+    capacity_ = 0;
+  }
   std::size_t size() const noexcept { return size_; }
   T* data() noexcept { return data_; }
   const T* data() const noexcept { return data_; }

@@ -55,11 +55,11 @@ void append_program_points(std::string& text, const ProgramPoints& points, bool 
       append_number(text, "ebk", t.ebk);
     }
     text += ",\"fs\":[";
-    for (std::size_t f = 0; f < point.frame_ids.size(); ++f) {
-      if (f != 0) {
+    for (const FrameId* id = points.frames_begin(point); id != points.frames_end(point); ++id) {
+      if (id != points.frames_begin(point)) {
         text += ',';
       }
-      text += std::to_string(point.frame_ids[f]);
+      text += std::to_string(*id);
     }
     text += "]}";
     pass_on_if_full(text, sink);

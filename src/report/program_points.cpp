@@ -1,5 +1,6 @@
 #include "report/program_points.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace dhat::report {
@@ -28,10 +29,11 @@ void add_totals(PpTotals& into, const PpTotals& more) {
   into.ebk += more.ebk;
 }
 
-std::uint64_t hash_ids(const std::vector<FrameId>& ids) {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ ids.size();
-  for (const FrameId id : ids) {
-    h ^= id;
+std::uint64_t hash_ids(const FrameId* begin, const FrameId* end) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ static_cast<std::uint64_t>(end - begin);
+  for (const FrameId* id = begin; id != end; ++id) {
+    const FrameId value = *id;
+    h ^= value;
     h *= 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 31;
   }
@@ -43,15 +45,17 @@ std::uint64_t hash_ids(const std::vector<FrameId>& ids) {
 // each list cost about 250 bytes per program point: 16 MB of a 65,000-stack profile's peak.)
 class PpIndex {
  public:
-  explicit PpIndex(const std::vector<ProgramPoint>& pps) : pps_(pps) {}
+  explicit PpIndex(const ProgramPoints& points) : points_(points) {}
 
-  // The index of the program point with frames `ids`, or `next_index` (recorded as such) if
-  // there is none yet; the caller then appends it at that index.
-  std::size_t find_or_add(const std::vector<FrameId>& ids, std::size_t next_index) {
+  // The index of the program point with the frames of `candidate`, or `next_index` (recorded as
+  // such) if there is none yet; the caller then appends it at that index.
+  std::size_t find_or_add(const ProgramPoint& candidate, std::size_t next_index) {
     if ((hashes_.size() + 1) * 2 > slots_.size()) {
       grow();
     }
-    const std::uint64_t hash = hash_ids(ids);
+    const FrameId* begin = points_.frames_begin(candidate);
+    const FrameId* end = points_.frames_end(candidate);
+    const std::uint64_t hash = hash_ids(begin, end);
     for (std::size_t i = hash & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       const std::uint32_t at = slots_[i];
       if (at == kEmpty) {
@@ -59,7 +63,9 @@ class PpIndex {
         hashes_.push_back(hash);
         return next_index;
       }
-      if (hashes_[at] == hash && pps_[at].frame_ids == ids) {
+      const ProgramPoint& existing = points_.pps[at];
+      if (hashes_[at] == hash && existing.frame_count == candidate.frame_count &&
+          std::equal(begin, end, points_.frames_begin(existing))) {
         return at;
       }
     }
@@ -80,18 +86,34 @@ class PpIndex {
     slots_.swap(bigger);
   }
 
-  const std::vector<ProgramPoint>& pps_;
+  const ProgramPoints& points_;
   std::vector<std::uint32_t> slots_;
   std::vector<std::uint64_t> hashes_;  // of each program point added, by index
 };
 
 }  // namespace
 
-ProgramPoints build_program_points(std::vector<RawProgramPoint> raw, Symbolizer& symbolizer) {
+void RawProgramPoints::add(const PpTotals& totals, const std::uintptr_t* return_addresses, std::size_t depth) {
+  for (std::size_t i = 0; i < depth; ++i) {
+    const auto [it, inserted] =
+        index_of_address_.emplace(return_addresses[i], static_cast<std::uint32_t>(addresses_.size()));
+    if (inserted) {
+      addresses_.push_back(return_addresses[i]);
+    }
+    stacks_.push_back(it->second);
+  }
+  totals_.push_back(totals);
+  stack_ends_.push_back(static_cast<std::uint32_t>(stacks_.size()));
+}
+
+void RawProgramPoints::done_adding() { std::unordered_map<std::uintptr_t, std::uint32_t>().swap(index_of_address_); }
+
+ProgramPoints build_program_points(RawProgramPoints raw, Symbolizer& symbolizer) {
+  raw.done_adding();
   ProgramPoints out;
   out.ftbl.emplace_back("[root]");
   std::unordered_map<std::string, FrameId> frame_index;
-  PpIndex pp_index(out.pps);
+  PpIndex pp_index(out);
   out.pps.reserve(raw.size());  // at most one each: growing by doubling held both copies at once
 
   auto intern = [&](const std::string& text) {
@@ -102,55 +124,64 @@ ProgramPoints build_program_points(std::vector<RawProgramPoint> raw, Symbolizer&
     return it->second;
   };
 
-  // Each distinct address is symbolized and formatted once, however many stacks share it.
+  // Each distinct address is symbolized and formatted once, however many stacks share it, and
+  // only when a stack needs it (addresses below main are never looked up).
   struct AddressFrames {
-    std::vector<FrameId> ids;
+    std::uint32_t first = 0;  // in address_frames
+    std::uint32_t count = 0;
+    bool resolved = false;
     bool thread_root = false;  // the outermost function is below the program's code
     bool is_main = false;
   };
-  std::unordered_map<std::uintptr_t, AddressFrames> by_address;
-  auto frames_of = [&](std::uintptr_t address) -> const AddressFrames& {
-    auto found = by_address.find(address);
-    if (found != by_address.end()) {
-      return found->second;
+  std::vector<AddressFrames> by_address(raw.addresses().size());
+  std::vector<FrameId> address_frames;
+  auto frames_of = [&](std::uint32_t address_index) -> const AddressFrames& {
+    AddressFrames& entry = by_address[address_index];
+    if (entry.resolved) {
+      return entry;
     }
-    AddressFrames entry;
-    const std::vector<Frame> frames = symbolizer.resolve(address);
+    const std::vector<Frame> frames = symbolizer.resolve(raw.addresses()[address_index]);
     const std::string& outermost = frames.back().function;
+    entry.resolved = true;
     entry.thread_root = is_thread_root(outermost);
     entry.is_main = outermost == "main";
+    entry.first = static_cast<std::uint32_t>(address_frames.size());
     if (!entry.thread_root) {
       for (const Frame& frame : frames) {
-        entry.ids.push_back(intern(format_frame(frame)));
+        address_frames.push_back(intern(format_frame(frame)));
       }
     }
-    return by_address.emplace(address, std::move(entry)).first->second;
+    entry.count = static_cast<std::uint32_t>(address_frames.size()) - entry.first;
+    return entry;
   };
 
-  for (RawProgramPoint& point : raw) {
-    std::vector<FrameId> ids;
-    std::size_t kept_before_thread_root = 0;
-    for (std::uintptr_t address : point.return_addresses) {
-      const AddressFrames& frames = frames_of(address);
+  for (std::size_t pp = 0; pp < raw.size(); ++pp) {
+    const std::size_t start = out.frame_ids.size();
+    std::size_t kept_before_thread_root = start;
+    for (const std::uint32_t* at = raw.stack_begin(pp); at != raw.stack_end(pp); ++at) {
+      const AddressFrames& frames = frames_of(*at);
       if (frames.thread_root) {
         break;
       }
-      ids.insert(ids.end(), frames.ids.begin(), frames.ids.end());
-      kept_before_thread_root = ids.size();
+      out.frame_ids.insert(out.frame_ids.end(), address_frames.begin() + frames.first,
+                           address_frames.begin() + frames.first + frames.count);
+      kept_before_thread_root = out.frame_ids.size();
       if (frames.is_main) {
         break;
       }
     }
-    ids.resize(kept_before_thread_root);
-    std::vector<std::uintptr_t>().swap(point.return_addresses);  // placed: free it now
-    if (ids.empty()) {
-      ids.push_back(intern("0x0: ??? (no stack could be captured)"));
+    out.frame_ids.resize(kept_before_thread_root);
+    if (out.frame_ids.size() == start) {
+      out.frame_ids.push_back(intern("0x0: ??? (no stack could be captured)"));
     }
-    const std::size_t at = pp_index.find_or_add(ids, out.pps.size());
+    const ProgramPoint candidate{raw.totals(pp), static_cast<std::uint32_t>(start),
+                                 static_cast<std::uint32_t>(out.frame_ids.size() - start)};
+    const std::size_t at = pp_index.find_or_add(candidate, out.pps.size());
     if (at == out.pps.size()) {
-      out.pps.push_back(ProgramPoint{point.totals, std::move(ids)});
+      out.pps.push_back(candidate);
     } else {
-      add_totals(out.pps[at].totals, point.totals);
+      add_totals(out.pps[at].totals, candidate.totals);
+      out.frame_ids.resize(start);  // the frames are already there, under the first one
       ++out.merged;
     }
   }

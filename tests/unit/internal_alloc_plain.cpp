@@ -1,12 +1,41 @@
 // internal_alloc.hpp for the hook-free unit tests: plain malloc, so ASan and TSan see it all.
+// It also counts the bytes held, so tests can check that clearing a table gives them back.
+#include <malloc.h>
+
+#include <atomic>
 #include <cstdlib>
 
 #include "core/internal_alloc.hpp"
+#include "internal_alloc_plain.hpp"
 
 namespace dhat::core {
 
-void* internal_malloc(std::size_t bytes) noexcept { return std::malloc(bytes); }
-void* internal_realloc(void* block, std::size_t bytes) noexcept { return std::realloc(block, bytes); }
-void internal_free(void* block) noexcept { std::free(block); }
+namespace {
+std::atomic<std::size_t> g_bytes_held{0};
+std::size_t usable(void* block) { return block == nullptr ? 0 : malloc_usable_size(block); }
+}  // namespace
+
+void* internal_malloc(std::size_t bytes) noexcept {
+  void* block = std::malloc(bytes);
+  g_bytes_held += usable(block);
+  return block;
+}
+
+void* internal_realloc(void* block, std::size_t bytes) noexcept {
+  const std::size_t before = usable(block);
+  void* grown = std::realloc(block, bytes);
+  if (grown != nullptr) {
+    g_bytes_held -= before;
+    g_bytes_held += usable(grown);
+  }
+  return grown;
+}
+
+void internal_free(void* block) noexcept {
+  g_bytes_held -= usable(block);
+  std::free(block);
+}
+
+std::size_t internal_bytes_held_for_tests() noexcept { return g_bytes_held.load(); }
 
 }  // namespace dhat::core

@@ -7,11 +7,23 @@
 #include <vector>
 
 #include "core/heap_model.hpp"
+#include "internal_alloc_plain.hpp"
 
 using dhat::core::HeapModel;
 using dhat::core::PpId;
 
 namespace {
+
+TEST(HeapModel, ClearingGivesEveryByteBack) {
+  const std::size_t before = dhat::core::internal_bytes_held_for_tests();
+  HeapModel model;
+  ASSERT_TRUE(model.ensure_pp(50000));
+  model.on_alloc(50000, 8, 1);
+  EXPECT_GT(dhat::core::internal_bytes_held_for_tests(), before + 50000 * 16);
+  model.clear();
+  EXPECT_EQ(dhat::core::internal_bytes_held_for_tests(), before);
+  EXPECT_EQ(model.pp_count(), 0U);
+}
 
 TEST(HeapModel, AllocFreeAndPeak) {
   HeapModel model;

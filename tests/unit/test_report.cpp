@@ -41,37 +41,32 @@ class FakeSymbolizer final : public Symbolizer {
 
 TEST(ProgramPoints, FramesAreTrimmedExpandedAndShared) {
   FakeSymbolizer symbolizer;
-  std::vector<RawProgramPoint> raw(3);
-  raw[0].totals.tb = 10;
-  raw[0].return_addresses = {0x30, 0x90, 0x99};
-  raw[1].totals.tb = 20;
-  raw[1].return_addresses = {0x40, 0x30, 0x90, 0x99};
-  raw[2].totals.tb = 40;
-  raw[2].return_addresses = {0x50, 0xC0};
+  RawProgramPoints raw;
+  raw.add(PpTotals{10}, {0x30, 0x90, 0x99});
+  raw.add(PpTotals{20}, {0x40, 0x30, 0x90, 0x99});
+  raw.add(PpTotals{40}, {0x50, 0xC0});
   const ProgramPoints points = build_program_points(raw, symbolizer);
   ASSERT_EQ(points.pps.size(), 3U);
   EXPECT_EQ(points.ftbl[0], "[root]");
   std::vector<std::string> first;
-  for (auto id : points.pps[0].frame_ids) {
-    EXPECT_NE(id, 0U);
-    first.push_back(points.ftbl[id]);
+  for (const FrameId* id = points.frames_begin(points.pps[0]); id != points.frames_end(points.pps[0]); ++id) {
+    EXPECT_NE(*id, 0U);
+    first.push_back(points.ftbl[*id]);
   }
   EXPECT_EQ(first,
             (std::vector<std::string>{"0x2F: inner (a.cpp:3)", "0x2F: outer (a.cpp:30)", "0x8F: main (main.cpp:9)"}));
-  EXPECT_EQ(points.pps[1].frame_ids.size(), 4U);
-  EXPECT_EQ(points.ftbl[points.pps[1].frame_ids[0]], "0x3F: f64 (in /lib/x.so)");
-  EXPECT_EQ(points.pps[2].frame_ids.size(), 1U);  // start_thread and below dropped
-  EXPECT_EQ(symbolizer.calls[0x30], 1);           // each address is resolved once, however many stacks share it
+  EXPECT_EQ(points.pps[1].frame_count, 4U);
+  EXPECT_EQ(points.ftbl[*points.frames_begin(points.pps[1])], "0x3F: f64 (in /lib/x.so)");
+  EXPECT_EQ(points.pps[2].frame_count, 1U);  // start_thread and below dropped
+  EXPECT_EQ(symbolizer.calls[0x30], 1);      // each address is resolved once, however many stacks share it
   EXPECT_EQ(points.ftbl.size(), 1U + 3U + 1U + 1U);
 }
 
 TEST(ProgramPoints, StacksThatBecomeEqualAreMerged) {
   FakeSymbolizer symbolizer;
-  std::vector<RawProgramPoint> raw(2);
-  raw[0].totals = PpTotals{1, 1, 5, 1, 1, 1, 1, 0, 0};
-  raw[0].return_addresses = {0x30, 0x90, 0x99};
-  raw[1].totals = PpTotals{2, 1, 7, 2, 1, 0, 0, 2, 1};
-  raw[1].return_addresses = {0x30, 0x90};  // differs only below main
+  RawProgramPoints raw;
+  raw.add(PpTotals{1, 1, 5, 1, 1, 1, 1, 0, 0}, {0x30, 0x90, 0x99});
+  raw.add(PpTotals{2, 1, 7, 2, 1, 0, 0, 2, 1}, {0x30, 0x90});  // differs only below main
   const ProgramPoints points = build_program_points(raw, symbolizer);
   ASSERT_EQ(points.pps.size(), 1U);
   EXPECT_EQ(points.merged, 1U);
@@ -86,11 +81,9 @@ TEST(ProgramPoints, StacksThatBecomeEqualAreMerged) {
 TEST(ProgramPoints, ThousandsOfStacksMergeByTheirFrames) {
   // 3,000 raw stacks over 1,000 distinct frame lists: the index grows past its first size.
   FakeSymbolizer symbolizer;
-  std::vector<RawProgramPoint> raw(3000);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    raw[i].totals.tb = i;
-    raw[i].totals.tbk = 1;
-    raw[i].return_addresses = {0x1000 + i % 1000, 0x90, 0x99 + i};  // below main: dropped
+  RawProgramPoints raw;
+  for (std::size_t i = 0; i < 3000; ++i) {
+    raw.add(PpTotals{i, 1}, {0x1000 + i % 1000, 0x90, 0x99 + i});  // below main: dropped
   }
   const ProgramPoints points = build_program_points(raw, symbolizer);
   ASSERT_EQ(points.pps.size(), 1000U);
@@ -103,9 +96,8 @@ TEST(ProgramPoints, ThousandsOfStacksMergeByTheirFrames) {
 
 TEST(DhatJson, HasEveryFieldTheViewerChecks) {
   FakeSymbolizer symbolizer;
-  std::vector<RawProgramPoint> raw(1);
-  raw[0].totals = PpTotals{100, 2, 50, 100, 2, 60, 1, 40, 1};
-  raw[0].return_addresses = {0x30};
+  RawProgramPoints raw;
+  raw.add(PpTotals{100, 2, 50, 100, 2, 60, 1, 40, 1}, {0x30});
   ProfileHeader header;
   header.cmd = "prog \"quoted\" arg";
   header.pid = 42;
@@ -185,10 +177,9 @@ TEST(Settings, EnvironmentFillsUnsetFieldsAndBadValuesFallBack) {
 TEST(DhatJson, StreamedFileIsTheWholeTextInPieces) {
   // 20,000 program points: well over 64 KiB, so the file is written in many pieces.
   FakeSymbolizer symbolizer;
-  std::vector<RawProgramPoint> raw(20000);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    raw[i].totals = PpTotals{i + 1, 1, 3, i + 1, 1, 0, 0, 0, 0};
-    raw[i].return_addresses = {0x1000 + i, 0x30, 0x90};
+  RawProgramPoints raw;
+  for (std::size_t i = 0; i < 20000; ++i) {
+    raw.add(PpTotals{i + 1, 1, 3, i + 1, 1, 0, 0, 0, 0}, {0x1000 + i, 0x30, 0x90});
   }
   const ProgramPoints points = build_program_points(raw, symbolizer);
   ProfileHeader header;

@@ -9,6 +9,7 @@
 #include "core/live_table.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
+#include "internal_alloc_plain.hpp"
 
 using namespace dhat::core;
 
@@ -104,6 +105,21 @@ TEST(StackTable, EqualStacksShareAProgramPoint) {
     ASSERT_EQ(std::vector<std::uintptr_t>(table.frames(ids[i]), table.frames(ids[i]) + depth), stacks[i]);
   }
   EXPECT_EQ(table.size(), stacks.size());
+}
+
+TEST(StackTable, ClearingGivesEveryByteBack) {
+  // Tables are cleared when a run's report has its copy: memory they keep is the program's.
+  const std::size_t before = internal_bytes_held_for_tests();
+  {
+    StackTable table;
+    for (std::uintptr_t i = 0; i < 20000; ++i) {
+      const std::uintptr_t stack[3] = {0x400000 + i, 0x500000, 0x600000};
+      ASSERT_NE(table.intern(stack, 3, hash_stack(stack, 3)), kNoPp);
+    }
+    EXPECT_GT(internal_bytes_held_for_tests(), before + 20000 * 3 * sizeof(std::uintptr_t));
+    table.clear();
+    EXPECT_EQ(internal_bytes_held_for_tests(), before);
+  }
 }
 
 __attribute__((noinline)) void capture_here(RawStack* out, std::size_t frames) { capture_stack(*out, frames); }
