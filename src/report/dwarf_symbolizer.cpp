@@ -50,6 +50,19 @@ bool die_contains(Dwarf_Die* die, Dwarf_Addr pc) {
   return false;
 }
 
+// The unit of `module` whose ranges hold `address`, found by asking every unit: for code the
+// .debug_aranges section does not cover (Clang leaves it out by default), where
+// dwfl_module_addrdie finds nothing.
+Dwarf_Die* unit_by_ranges(Dwfl_Module* module, Dwarf_Addr address, Dwarf_Addr* bias) {
+  Dwarf_Die* unit = nullptr;
+  while ((unit = dwfl_module_nextcu(module, unit, bias)) != nullptr) {
+    if (die_contains(unit, address - *bias)) {
+      return unit;
+    }
+  }
+  return nullptr;
+}
+
 // One address range of a concrete (out-of-line) function in a unit.
 struct FunctionRange {
   Dwarf_Addr low;
@@ -211,8 +224,11 @@ std::vector<Frame> DwarfSymbolizer::resolve(std::uintptr_t return_address) {
         return_address, {Frame{call_address, symbol == nullptr ? "???" : demangled(symbol), "", 0, object_of(module)}});
   }
   Dwarf_Die* cu = module == nullptr ? nullptr : dwfl_module_addrdie(module, call_address, &bias);
+  if (cu == nullptr && module != nullptr) {
+    cu = unit_by_ranges(module, call_address, &bias);
+  }
   if (cu == nullptr) {
-    // No module, or a unit the aranges do not name: backward-cpp searches every unit.
+    // No module (code libdw was not told about), or in no unit: backward-cpp has its say.
     if (!impl_->fallback) {
       impl_->fallback = std::make_unique<BackwardSymbolizer>();
     }

@@ -3,9 +3,9 @@
 // Contract: the same frames as BackwardSymbolizer (function, file:line, inlined calls innermost
 // first, object), each address resolved once and cached; call only after recording has stopped
 // (it allocates freely). Code in a library with no debug information is named from its symbol
-// table. Addresses it cannot place in a compilation unit (no .debug_aranges, as with some Clang
-// builds) are handed to backward-cpp, which searches every unit. Separate debug files are found
-// on local disk only (report/local_debuginfo.hpp).
+// table. Code that .debug_aranges does not cover (Clang leaves the section out by default) is
+// placed by asking every unit for its ranges; only addresses outside every known module go to
+// backward-cpp. Separate debug files are found on local disk only (report/local_debuginfo.hpp).
 //
 // Why not backward-cpp for everything: its libdw resolver walks every DIE of the unit for each
 // address (12 ms per address in a unit that includes nlohmann_json: a program with a few

@@ -1,6 +1,7 @@
 // The indexed libdw symbolizer against backward-cpp's resolver (the reference): the same frames,
 // field by field, for every byte address of -O2 code with inlined calls, of this test's own
-// -O0 code, and of libstdc++ and libc (no debug information: symbol and object only).
+// -O0 code, of a library without .debug_aranges, and of libstdc++ and libc (no debug
+// information: symbol and object only).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,6 +12,8 @@
 
 extern "C" const void* symbolizer_subject_code();
 extern "C" int symbolizer_subject_run(int n);
+extern "C" const void* no_aranges_subject_code();
+extern "C" int no_aranges_subject_run(int n);
 
 using namespace dhat::report;
 
@@ -52,6 +55,14 @@ TEST(Symbolizers, SameFramesAsBackwardThroughOptimizedInlinedCode) {
 TEST(Symbolizers, SameFramesAsBackwardInUnoptimizedCode) {
   const auto start = reinterpret_cast<std::uintptr_t>(&describe);
   expect_same_frames(start + 1, 600);
+}
+
+TEST(Symbolizers, SameFramesAsBackwardInALibraryWithoutAranges) {
+  // The index finds the unit by the units' own ranges: no fallback to backward-cpp, whose
+  // libdw session would search for debug files with libdebuginfod.
+  ASSERT_GT(no_aranges_subject_run(20), 0);
+  const auto start = reinterpret_cast<std::uintptr_t>(no_aranges_subject_code());
+  expect_same_frames(start + 1, 300);
 }
 
 TEST(Symbolizers, SameFramesAsBackwardInLibrariesWithoutDebugInformation) {
