@@ -469,10 +469,23 @@ ThreadBuffer* buffer_for_this_thread() {
 
 // Publishes an event to this thread's buffer, making room first if it is full.
 void publish(ThreadBuffer& b, const BufferedEvent& event) {
-  if (b.full()) {
-    Hold s;
-    if (b.full()) {  // the thread that held the lock may have emptied it meanwhile
-      drain_buffers(*s, tsc_before_later());
+  // While another thread holds the lock it is usually draining, this buffer included: wait for
+  // room rather than for the lock, and go on as soon as there is some. (Queueing for the lock
+  // behind the whole drain, then taking and releasing it for nothing, was 13% of four threads'
+  // time.)
+  for (int spins = 0; b.full(); ++spins) {
+    if (!state().mutex.held()) {
+      Hold s;
+      if (b.full()) {  // the thread that held the lock may have emptied it meanwhile
+        drain_buffers(*s, tsc_before_later());
+      }
+      break;
+    }
+    if (spins < 64) {
+      __builtin_ia32_pause();
+    } else {
+      sched_yield();
+      spins = 0;
     }
   }
   t_holds_lock = true;

@@ -34,6 +34,8 @@ class SpinLock {
     }
   }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  // A hint only (it may change the moment after): whether some thread holds the lock.
+  bool held() const noexcept { return locked_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr int kSpinsBeforeYield = 64;
