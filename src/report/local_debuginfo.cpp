@@ -27,6 +27,7 @@ std::string hex_of(const unsigned char* bytes, int length) {
 
 // The build id of the ELF file open on `fd`, in hex ("" if it has none or is not ELF).
 std::string build_id_of_file(int fd) {
+  elf_version(EV_CURRENT);  // libelf's required first call; repeating it is harmless
   Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
   if (elf == nullptr) {
     return "";
@@ -52,7 +53,6 @@ std::string build_id_of(const char* path) {
   if (fd < 0) {
     return "";
   }
-  elf_version(EV_CURRENT);
   std::string hex = build_id_of_file(fd);
   close(fd);
   return hex;
@@ -110,7 +110,6 @@ int find_local_debuginfo(Dwfl_Module* module, void** /*user_data*/, const char* 
 
 int open_debuginfo(const std::vector<std::string>& candidates, const std::string& build_id_hex, const char* file_name,
                    char** opened_path) {
-  elf_version(EV_CURRENT);
   for (const std::string& candidate : candidates) {
     const int fd = open(candidate.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

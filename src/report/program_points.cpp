@@ -32,8 +32,7 @@ void add_totals(PpTotals& into, const PpTotals& more) {
 std::uint64_t hash_ids(const FrameId* begin, const FrameId* end) {
   std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ static_cast<std::uint64_t>(end - begin);
   for (const FrameId* id = begin; id != end; ++id) {
-    const FrameId value = *id;
-    h ^= value;
+    h ^= *id;
     h *= 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 31;
   }
