@@ -1,5 +1,7 @@
 #include "core/live_table.hpp"
 
+#include <cstring>
+
 #include "core/internal_alloc.hpp"
 #include "core/internal_pages.hpp"
 
@@ -10,35 +12,29 @@ namespace {
 constexpr unsigned kPpBits = 24;
 constexpr std::uint64_t kPpMask = (std::uint64_t{1} << kPpBits) - 1;
 constexpr std::uint64_t kMaxSize = (std::uint64_t{1} << (64 - kPpBits)) - 1;
+constexpr std::uintptr_t kUnplaced = 1;  // in a slot's address during rehash_in_place
+// Address space reserved for a big table: 4,000 million slots, three thousand million live
+// blocks. Only what the table uses is ever committed; beyond this, a bigger one is reserved.
+constexpr std::size_t kReservedBytes = std::size_t{64} << 30;
+
+std::size_t round_up_to_huge(std::size_t bytes) { return (bytes + kHugeRegion - 1) & ~(kHugeRegion - 1); }
 
 }  // namespace
 
 // Small tables come from internal_malloc (so that ASan sees them in the unit tests), big ones
-// from the kernel (huge pages, already zero).
-LiveTable::Slot* LiveTable::allocate_slots(std::size_t count) noexcept {
+// from a reservation (huge pages, already zero) or, if address space is short, a mapping.
+void LiveTable::release(Slot* slots, std::size_t count, std::size_t reserved_bytes) noexcept {
   const std::size_t bytes = count * sizeof(Slot);
-  if (bytes >= kHugeRegion) {
-    return static_cast<Slot*>(map_zeroed_pages(bytes));
-  }
-  auto* slots = static_cast<Slot*>(internal_malloc(bytes));
-  if (slots != nullptr) {
-    for (std::size_t i = 0; i < count; ++i) {
-      slots[i].address = 0;
-    }
-  }
-  return slots;
-}
-
-void LiveTable::free_slots(Slot* slots, std::size_t count) noexcept {
-  const std::size_t bytes = count * sizeof(Slot);
-  if (bytes >= kHugeRegion) {
+  if (reserved_bytes != 0) {
+    unmap_pages(slots, reserved_bytes);
+  } else if (bytes >= kHugeRegion) {
     unmap_pages(slots, bytes);
   } else {
     internal_free(slots);
   }
 }
 
-LiveTable::~LiveTable() { free_slots(slots_, slot_count_); }
+LiveTable::~LiveTable() { release(slots_, slot_count_, reserved_bytes_); }
 
 void LiveTable::clear() noexcept {
   for (Slot& place : pending_) {
@@ -47,44 +43,111 @@ void LiveTable::clear() noexcept {
   pending_next_ = 0;
   pending_used_ = 0;
   lost_ = 0;
-  free_slots(slots_, slot_count_);
+  release(slots_, slot_count_, reserved_bytes_);
   __atomic_store_n(&slots_, nullptr, __ATOMIC_RELAXED);
   __atomic_store_n(&slot_count_, 0, __ATOMIC_RELAXED);
+  reserved_bytes_ = 0;
+  committed_bytes_ = 0;
   used_ = 0;
 }
 
 bool LiveTable::grow() noexcept {
   const std::size_t old_count = slot_count_;
-  Slot* old_slots = slots_;
-  const std::size_t new_count = old_count == 0 ? 4096 : old_count + old_count / 2;
-  Slot* fresh = allocate_slots(new_count);
-  if (fresh == nullptr) {
+  if (!extend_slots(old_count == 0 ? 4096 : old_count + old_count / 2)) {
     return false;
   }
-  __atomic_store_n(&slots_, fresh, __ATOMIC_RELAXED);
-  __atomic_store_n(&slot_count_, new_count, __ATOMIC_RELAXED);
-  // Each move is a random write into the new table: prefetch the home slot a few entries ahead
-  // so that the misses overlap (rehashing three million blocks otherwise waits on each in turn).
-  constexpr std::size_t kAhead = 16;
-  for (std::size_t i = 0; i < old_count; ++i) {
-    if (i + kAhead < old_count && old_slots[i + kAhead].address != 0) {
-      __builtin_prefetch(&slots_[home(old_slots[i + kAhead].address)], 1);
-    }
-    if (old_slots[i].address == 0) {
-      continue;
-    }
-    std::size_t j = home(old_slots[i].address);
-    while (slots_[j].address != 0) {
-      j = next(j);
-    }
-    slots_[j] = old_slots[i];
-  }
-  free_slots(old_slots, old_count);
+  rehash_in_place(old_count);
   return true;
 }
 
+// Makes the table `new_count` slots long, the first slot_count_ as they were, the rest empty.
+bool LiveTable::extend_slots(std::size_t new_count) noexcept {
+  const std::size_t new_bytes = new_count * sizeof(Slot);
+  if (new_bytes <= reserved_bytes_) {
+    const std::size_t commit_to = round_up_to_huge(new_bytes);
+    if (commit_to > committed_bytes_) {
+      if (!commit_pages(slots_, committed_bytes_, commit_to)) {
+        return false;
+      }
+      committed_bytes_ = commit_to;
+    }
+    __atomic_store_n(&slot_count_, new_count, __ATOMIC_RELAXED);
+    return true;
+  }
+  Slot* fresh = nullptr;
+  std::size_t fresh_reserved = 0;
+  std::size_t fresh_committed = 0;
+  if (new_bytes >= kHugeRegion) {
+    fresh_committed = round_up_to_huge(new_bytes);
+    fresh_reserved = fresh_committed * 4 > kReservedBytes ? fresh_committed * 4 : kReservedBytes;
+    fresh = static_cast<Slot*>(reserve_pages(fresh_reserved));
+    if (fresh != nullptr && !commit_pages(fresh, 0, fresh_committed)) {
+      unmap_pages(fresh, fresh_reserved);
+      fresh = nullptr;
+    }
+    if (fresh == nullptr) {  // no address space to spare (a ulimit -v): a mapping of the size
+      fresh_reserved = 0;
+      fresh_committed = 0;
+      fresh = static_cast<Slot*>(map_zeroed_pages(new_bytes));
+    }
+  } else {
+    fresh = static_cast<Slot*>(internal_malloc(new_bytes));
+    if (fresh != nullptr) {
+      std::memset(static_cast<void*>(fresh + slot_count_), 0, (new_count - slot_count_) * sizeof(Slot));
+    }
+  }
+  if (fresh == nullptr) {
+    return false;
+  }
+  if (slot_count_ != 0) {
+    std::memcpy(static_cast<void*>(fresh), slots_, slot_count_ * sizeof(Slot));
+  }
+  Slot* old_slots = slots_;
+  const std::size_t old_count = slot_count_;
+  const std::size_t old_reserved = reserved_bytes_;
+  __atomic_store_n(&slots_, fresh, __ATOMIC_RELAXED);
+  __atomic_store_n(&slot_count_, new_count, __ATOMIC_RELAXED);
+  reserved_bytes_ = fresh_reserved;
+  committed_bytes_ = fresh_committed;
+  release(old_slots, old_count, old_reserved);
+  return true;
+}
+
+// Moves every block of the first `old_count` slots to its home in the longer table. Blocks not
+// yet moved carry kUnplaced; a probe passes only over placed blocks, so every placed block's
+// probe run holds placed blocks only and stays intact while the others move (the scheme of
+// rehashing in place with "deleted" marks). A home only ever moves up when the table grows (the
+// multiply-shift in home_in scales it), so walking the old slots from the top down, almost every
+// block lands above the slot it leaves, in a region already settled: one write and one clear,
+// both close to where the previous block went.
+void LiveTable::rehash_in_place(std::size_t old_count) noexcept {
+  for (std::size_t i = 0; i < old_count; ++i) {
+    if (slots_[i].address != 0) {
+      slots_[i].address |= kUnplaced;
+    }
+  }
+  for (std::size_t i = old_count; i-- > 0;) {
+    while ((slots_[i].address & kUnplaced) != 0) {
+      Slot moving = slots_[i];
+      moving.address &= ~kUnplaced;
+      std::size_t j = home(moving.address);
+      while (j != i && slots_[j].address != 0 && (slots_[j].address & kUnplaced) == 0) {
+        j = next(j);
+      }
+      if (j == i) {
+        slots_[i] = moving;
+        break;
+      }
+      // Slot j was empty (slot i becomes empty: the loop ends) or held a block still to move,
+      // which takes slot i's place and is moved next.
+      slots_[i] = slots_[j];
+      slots_[j] = moving;
+    }
+  }
+}
+
 bool LiveTable::insert(std::uintptr_t address, const LiveBlock& block) noexcept {
-  if (block.pp > kPpMask || block.size > kMaxSize) {
+  if (block.pp > kPpMask || block.size > kMaxSize || (address & kUnplaced) != 0) {
     return false;
   }
   const Slot filled{address, block.size << kPpBits | block.pp};
