@@ -45,6 +45,8 @@ class LiveTable {
   // Removes `address`; false if it is not a live block the profiler knows.
   bool remove(std::uintptr_t address, LiveBlock* removed) noexcept;
   std::size_t size() const noexcept { return used_ + pending_used_; }
+  // Whether the table has outgrown a core's cache (2 MiB and more): most lookups then miss.
+  bool outgrew_cache() const noexcept { return slot_count_ >= (std::size_t{2} << 20) / sizeof(Slot); }
   // Deferred inserts that found no memory (their blocks are no longer tracked).
   std::size_t lost() const noexcept { return lost_; }
   // A hint that `address` is about to be inserted or removed: starts loading its home slot

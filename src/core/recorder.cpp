@@ -69,6 +69,14 @@ struct RecorderState {
   LiveTable live;
   HeapModel model;
   Timeline timeline;
+  // While the process has one thread and the live table has outgrown the cache, its events are
+  // applied kRecent events late, in order: a free's live-table slot, a cache miss, then arrives
+  // while the program goes on (see defer_event). Generation 0 marks an empty place.
+  static constexpr std::size_t kRecent = 8;
+  BufferedEvent recent[kRecent] = {};
+  std::size_t recent_next = 0;  // the oldest place, replaced next
+  std::size_t recent_count = 0;
+  ThreadHeapCounters* recent_counters = nullptr;  // the one thread's (thread-local) counters
   std::size_t dropped = 0;
   int open_watermarks = 0;
   bool watermark_open[kWatermarkSlots] = {};
@@ -258,6 +266,50 @@ __attribute__((always_inline)) inline void move_block(RecorderState& s, ThreadHe
   count_for_thread(counters, 1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(old.size));
 }
 
+// ---- The one thread's deferred events (caller holds the lock, or the process has one thread) ----
+
+__attribute__((always_inline)) inline void apply_recent(RecorderState& s, ThreadHeapCounters& counters,
+                                                        const BufferedEvent& e) {
+  if (e.kind() == EventKind::alloc) {
+    add_block(s, counters, e.address, e.size(), e.pp, e.tsc);
+  } else {
+    remove_block(s, counters, e.address, e.tsc);
+  }
+}
+
+// Queues an alloc or free event (its time, in µs, in `tsc`) and applies the oldest one. Only
+// while the process has one thread (its counters are t_counters), whose free hook has started
+// loading the block's live-table slot (prepare_free; an insert prefetches its own).
+__attribute__((always_inline)) inline void defer_event(RecorderState& s, const BufferedEvent& e) {
+  BufferedEvent& place = s.recent[s.recent_next];
+  if (place.generation != 0) {
+    apply_recent(s, t_counters, place);
+  } else {
+    ++s.recent_count;
+    s.recent_counters = &t_counters;
+  }
+  place = e;
+  s.recent_next = s.recent_next + 1 == RecorderState::kRecent ? 0 : s.recent_next + 1;
+}
+
+// Applies every deferred event, oldest first: before anything reads the state or applies a
+// later event (another thread's, once there are threads).
+void flush_recent(RecorderState& s) {
+  if (s.recent_count == 0) {
+    return;
+  }
+  for (std::size_t i = 0; i < RecorderState::kRecent; ++i) {
+    BufferedEvent& place = s.recent[(s.recent_next + i) % RecorderState::kRecent];
+    if (place.generation != 0) {
+      if (place.generation == s.generation && phase_is(Phase::recording)) {
+        apply_recent(s, *s.recent_counters, place);
+      }
+      place.generation = 0;
+    }
+  }
+  s.recent_count = 0;
+}
+
 // ---- Applying the threads' buffered events (caller holds the lock) ----
 
 void apply_event(RecorderState& s, ThreadBuffer& b, const BufferedEvent& e, std::uint64_t now) {
@@ -363,6 +415,7 @@ void merge_below(RecorderState& s, std::uint64_t limit) {
 // Applies every buffered event stamped before `until` (a tsc_before_later() reading), waiting
 // for threads in the middle of publishing one. Caller holds the lock.
 void drain_buffers(RecorderState& s, std::uint64_t until) {
+  flush_recent(s);  // events from before the threads
   for (int round = 0;; ++round) {
     const std::uint64_t now = tsc_before_later();
     std::uint64_t limit = until < now ? until : now;
@@ -394,6 +447,7 @@ void drain_buffers(RecorderState& s, std::uint64_t until) {
 
 // Brings the state up to date with every thread's buffered events. Caller holds the lock.
 void apply_buffered(RecorderState& s) {
+  flush_recent(s);
   if (s.buffers != nullptr) {
     drain_buffers(s, tsc_before_later());
   }
@@ -454,6 +508,7 @@ ThreadBuffer* buffer_for_this_thread() {
     s->barrier = enable_process_barrier() ? RecorderState::Barrier::enabled : RecorderState::Barrier::unavailable;
   }
   b->reset_for_new_owner(s->barrier != RecorderState::Barrier::enabled);
+  flush_recent(*s);  // this thread's counters take their deferred events first
   b->counters = t_counters;
   b->detached_known = false;
   b->next = s->buffers;
@@ -564,7 +619,14 @@ DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const vo
     // the clock alone orders the events.
     Hold s(recorder);
     if (phase_is(Phase::recording) && captured.generation == s->generation) {
-      add_block(*s, t_counters, address, bytes, pp, s->clock.now_us());
+      if (s->live.outgrew_cache()) {
+        BufferedEvent event = BufferedEvent::make(EventKind::alloc, address, bytes, pp, captured.generation);
+        event.tsc = s->clock.now_us();
+        defer_event(*s, event);
+      } else {
+        flush_recent(*s);
+        add_block(*s, t_counters, address, bytes, pp, s->clock.now_us());
+      }
     }
     return;
   }
@@ -612,6 +674,10 @@ bool start_recording(const RecorderSettings& settings) noexcept {
     s->stacks_generation = generation;
   }
   s->generation = generation;
+  for (BufferedEvent& place : s->recent) {
+    place.generation = 0;  // events of an earlier run, already applied or dropped
+  }
+  s->recent_count = 0;
   s->live.clear();
   s->model.clear();
   s->timeline.clear();
@@ -655,7 +721,14 @@ void record_free(void* block) noexcept {
   if (__libc_single_threaded != 0) {
     Hold s(state());  // no lock: see record_new_block
     if (phase_is(Phase::recording)) {
-      remove_block(*s, t_counters, address, s->clock.now_us());
+      if (s->live.outgrew_cache()) {
+        BufferedEvent event = BufferedEvent::make(EventKind::free, address, 0, kNoPp, s->generation);
+        event.tsc = s->clock.now_us();
+        defer_event(*s, event);
+      } else {
+        flush_recent(*s);
+        remove_block(*s, t_counters, address, s->clock.now_us());
+      }
     }
     return;
   }
@@ -834,22 +907,22 @@ void release_recording() noexcept {
 }
 
 ThreadHeapCounters this_thread_counters() noexcept {
-  if (t_buffer == nullptr || t_holds_lock) {
+  if (t_holds_lock) {
     return t_counters;
   }
   Hold s;
   apply_buffered(*s);
-  return t_buffer->counters;
+  return own_counters();
 }
 
 void set_this_thread_peak(std::int64_t peak_live_bytes) noexcept {
-  if (t_buffer == nullptr || t_holds_lock) {
+  if (t_holds_lock) {
     t_counters.peak_live_bytes = peak_live_bytes;
     return;
   }
   Hold s;
   apply_buffered(*s);  // this thread's earlier events come before the change
-  t_buffer->counters.peak_live_bytes = peak_live_bytes;
+  own_counters().peak_live_bytes = peak_live_bytes;
 }
 
 int open_watermark(std::uint64_t* live_bytes_now) noexcept {

@@ -5,8 +5,10 @@
 // during and after stop, during an ad hoc run) are ignored, so hooks may call in after the cheap
 // `is_recording()` check. A stack is captured before the lock is taken; the lock guards only
 // table updates. With threads, events are buffered per thread and applied in time-stamp order
-// by whichever thread takes the lock next; everything that reads the state (counters, reports,
-// stop) applies them first, so readers never see the difference. After `stop_recording()` the
+// by whichever thread takes the lock next; a single thread with a heap of many blocks has its
+// last few events applied late, in order, to hide the live table's cache misses. Everything
+// that reads the state (counters, reports, stop) applies them first, so readers never see the
+// difference. After `stop_recording()` the
 // state is frozen until `release_recording()`.
 #pragma once
 

@@ -19,6 +19,7 @@ constexpr int kIterations = 20000;
 
 extern "C" __attribute__((noinline)) void* worker_site(std::size_t n) { return std::malloc(n); }
 extern "C" __attribute__((noinline)) int* worker_new_site(int value) { return new int(value); }
+extern "C" __attribute__((noinline)) void* recent_site(std::size_t n) { return std::malloc(n); }
 
 // Every thread allocates sizes 16..(16+6) in turn, frees all but every 1000th block, and
 // keeps those until the end.
@@ -78,6 +79,41 @@ TEST(Threads, ConcurrentAllocationsGiveExactTotals) {
     for (void* block : k) {
       std::free(block);
     }
+  }
+}
+
+// With a heap of many blocks, a single-threaded program's events are applied a few events late
+// (recorder.cpp). A thread started right after some allocations frees those blocks: the late
+// allocations must be applied before its frees, or the blocks would stay live to the end.
+TEST(Threads, BlocksAllocatedJustBeforeTheFirstThreadAreFreedByIt) {
+  constexpr std::uint64_t kHeld = 150000;  // a live table of well over 2 MiB
+  std::vector<void*> held;
+  held.reserve(kHeld);
+  auto profile = profile_of([&] {
+    for (std::uint64_t i = 0; i < kHeld; ++i) {
+      held.push_back(worker_site(16));
+    }
+    void* recent[4];
+    for (void*& block : recent) {
+      block = recent_site(1000);
+    }
+    std::thread freer([&recent] {
+      for (void* block : recent) {
+        std::free(block);
+      }
+    });
+    freer.join();
+  });
+  const auto recent = profile.at("recent_site");
+  EXPECT_EQ(recent.tbk, 4U);
+  EXPECT_EQ(recent.tb, 4000U);
+  EXPECT_EQ(recent.ebk, 0U);
+  EXPECT_EQ(recent.eb, 0U);
+  const auto site = profile.at("worker_site");
+  EXPECT_EQ(site.ebk, kHeld);
+  EXPECT_EQ(site.eb, 16 * kHeld);
+  for (void* block : held) {
+    std::free(block);
   }
 }
 
