@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 
 #include <cstddef>
-#include <cstdint>
 
 namespace dhat::core {
 
@@ -29,30 +28,23 @@ inline void* map_zeroed_pages(std::size_t bytes) noexcept {
   return region;
 }
 
-// Reserves `bytes` (a multiple of kHugeRegion) of address space, aligned to kHugeRegion so that
-// committed prefixes can be backed by whole huge pages.
+// Reserves `bytes` of address space for a table that grows in place, on small pages: its growth
+// touches fresh memory, and on this project's VMs a fresh huge page costs 5 ms to fault in
+// (the host backs it anew) against 0.4 ms for the same 2 MiB of small pages. Measured on the
+// json benchmark (68 MB of live table): 1.40 s with huge pages, 1.26 s without, each run after
+// a pause; back to back, both 1.27 s (prefetching hides the extra TLB misses).
 inline void* reserve_pages(std::size_t bytes) noexcept {
-  void* mapped = mmap(nullptr, bytes + kHugeRegion, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mapped == MAP_FAILED) {
+  void* region = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (region == MAP_FAILED) {
     return nullptr;
   }
-  const auto start = reinterpret_cast<std::uintptr_t>(mapped);
-  const std::uintptr_t aligned = (start + kHugeRegion - 1) & ~(std::uintptr_t{kHugeRegion} - 1);
-  if (aligned != start) {
-    munmap(mapped, aligned - start);
-  }
-  munmap(reinterpret_cast<void*>(aligned + bytes), kHugeRegion - (aligned - start));
-  return reinterpret_cast<void*>(aligned);
+  madvise(region, bytes, MADV_NOHUGEPAGE);  // also where the system makes huge pages by default
+  return region;
 }
 
 // Makes bytes [from, to) of a reservation readable and writable (zero until written).
 inline bool commit_pages(void* reservation, std::size_t from, std::size_t to) noexcept {
-  char* start = static_cast<char*>(reservation) + from;
-  if (mprotect(start, to - from, PROT_READ | PROT_WRITE) != 0) {
-    return false;
-  }
-  madvise(start, to - from, MADV_HUGEPAGE);  // advice only
-  return true;
+  return mprotect(static_cast<char*>(reservation) + from, to - from, PROT_READ | PROT_WRITE) == 0;
 }
 
 inline void unmap_pages(void* region, std::size_t bytes) noexcept {

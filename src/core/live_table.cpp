@@ -17,12 +17,14 @@ constexpr std::uintptr_t kUnplaced = 1;  // in a slot's address during rehash_in
 // blocks. Only what the table uses is ever committed; beyond this, a bigger one is reserved.
 constexpr std::size_t kReservedBytes = std::size_t{64} << 30;
 
-std::size_t round_up_to_huge(std::size_t bytes) { return (bytes + kHugeRegion - 1) & ~(kHugeRegion - 1); }
+// A reservation is committed in steps of 2 MiB (a system call per step, not per growth).
+constexpr std::size_t kCommitStep = std::size_t{2} << 20;
+std::size_t round_up_to_commit_step(std::size_t bytes) { return (bytes + kCommitStep - 1) & ~(kCommitStep - 1); }
 
 }  // namespace
 
 // Small tables come from internal_malloc (so that ASan sees them in the unit tests), big ones
-// from a reservation (huge pages, already zero) or, if address space is short, a mapping.
+// from a reservation (already zero) or, if address space is short, a mapping.
 void LiveTable::release(Slot* slots, std::size_t count, std::size_t reserved_bytes) noexcept {
   const std::size_t bytes = count * sizeof(Slot);
   if (reserved_bytes != 0) {
@@ -64,7 +66,7 @@ bool LiveTable::grow() noexcept {
 bool LiveTable::extend_slots(std::size_t new_count) noexcept {
   const std::size_t new_bytes = new_count * sizeof(Slot);
   if (new_bytes <= reserved_bytes_) {
-    const std::size_t commit_to = round_up_to_huge(new_bytes);
+    const std::size_t commit_to = round_up_to_commit_step(new_bytes);
     if (commit_to > committed_bytes_) {
       if (!commit_pages(slots_, committed_bytes_, commit_to)) {
         return false;
@@ -78,7 +80,7 @@ bool LiveTable::extend_slots(std::size_t new_count) noexcept {
   std::size_t fresh_reserved = 0;
   std::size_t fresh_committed = 0;
   if (new_bytes >= kHugeRegion) {
-    fresh_committed = round_up_to_huge(new_bytes);
+    fresh_committed = round_up_to_commit_step(new_bytes);
     fresh_reserved = fresh_committed * 4 > kReservedBytes ? fresh_committed * 4 : kReservedBytes;
     fresh = static_cast<Slot*>(reserve_pages(fresh_reserved));
     if (fresh != nullptr && !commit_pages(fresh, 0, fresh_committed)) {
