@@ -4,9 +4,10 @@
 // at least kHugeRegion bytes ask for transparent huge pages. A reservation is address space
 // only (no memory, no commit charge) until a prefix of it is committed; it is released whole.
 //
-// Why: the live-block table is the profiler's one big random-access structure (100 MB for three
-// million live blocks); with 4 KiB pages nearly every lookup also missed the TLB. Fresh mappings
-// are already zero, which saves the pass that marks every slot empty.
+// Why: the profiler's big tables (stack table, heap model, the live-block table when address
+// space cannot be reserved) are random-access, and huge pages spare their lookups TLB misses.
+// Fresh mappings are already zero, which saves the pass that marks every slot empty. The
+// live-block table normally grows in place in a reservation instead (see reserve_pages).
 #pragma once
 
 #include <sys/mman.h>

@@ -310,6 +310,18 @@ void flush_recent(RecorderState& s) {
   s.recent_count = 0;
 }
 
+// An alloc or free event of the process's one thread, stamped now: applied at once while the
+// live table fits the cache, else deferred.
+__attribute__((always_inline)) inline void record_single_threaded(RecorderState& s, BufferedEvent e) {
+  e.tsc = s.clock.now_us();
+  if (s.live.outgrew_cache()) {
+    defer_event(s, e);
+  } else {
+    flush_recent(s);
+    apply_recent(s, t_counters, e);
+  }
+}
+
 // ---- Applying the threads' buffered events (caller holds the lock) ----
 
 void apply_event(RecorderState& s, ThreadBuffer& b, const BufferedEvent& e, std::uint64_t now) {
@@ -619,14 +631,7 @@ DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const vo
     // the clock alone orders the events.
     Hold s(recorder);
     if (phase_is(Phase::recording) && captured.generation == s->generation) {
-      if (s->live.outgrew_cache()) {
-        BufferedEvent event = BufferedEvent::make(EventKind::alloc, address, bytes, pp, captured.generation);
-        event.tsc = s->clock.now_us();
-        defer_event(*s, event);
-      } else {
-        flush_recent(*s);
-        add_block(*s, t_counters, address, bytes, pp, s->clock.now_us());
-      }
+      record_single_threaded(*s, BufferedEvent::make(EventKind::alloc, address, bytes, pp, captured.generation));
     }
     return;
   }
@@ -721,14 +726,7 @@ void record_free(void* block) noexcept {
   if (__libc_single_threaded != 0) {
     Hold s(state());  // no lock: see record_new_block
     if (phase_is(Phase::recording)) {
-      if (s->live.outgrew_cache()) {
-        BufferedEvent event = BufferedEvent::make(EventKind::free, address, 0, kNoPp, s->generation);
-        event.tsc = s->clock.now_us();
-        defer_event(*s, event);
-      } else {
-        flush_recent(*s);
-        remove_block(*s, t_counters, address, s->clock.now_us());
-      }
+      record_single_threaded(*s, BufferedEvent::make(EventKind::free, address, 0, kNoPp, s->generation));
     }
     return;
   }
