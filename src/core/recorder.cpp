@@ -377,6 +377,7 @@ void merge_below(RecorderState& s, std::uint64_t limit) {
     return;
   }
   const std::uint64_t now_ns = s.clock.now_ns();  // also keeps the TSC's calibration going
+  const std::uint64_t now_us = s.clock.us_since_start(now_ns);
   for (;;) {
     // The buffer whose next event is earliest, and the stamp its run of events ends before (the
     // runner-up's next event). With many busy threads, look at every buffer.
@@ -413,7 +414,7 @@ void merge_below(RecorderState& s, std::uint64_t limit) {
       if (best->merge_position + 4 < best->merge_end) {
         s.live.prefetch(best->event_at(best->merge_position + 4).address);
       }
-      apply_event(s, *best, e, event_time(s, s.clock.us_at_tsc(e.tsc, now_ns)));
+      apply_event(s, *best, e, event_time(s, s.clock.us_at_tsc(e.tsc, now_ns, now_us)));
       ++best->merge_position;
     } while (best->merge_position < best->merge_end && best->event_at(best->merge_position).tsc < run_end);
   }

@@ -15,6 +15,7 @@ TEST(ProfileClock, FollowsTheMonotonicClockAcrossCalibration) {
   clock.start();
   const std::uint64_t started_ns = dhat::core::monotonic_ns();  // the clock's zero is in between
   std::uint64_t previous = 0;
+  std::uint64_t previous_us = 0;
   std::uint64_t readings = 0;
   for (;;) {
     const std::uint64_t before = dhat::core::monotonic_ns();
@@ -26,6 +27,14 @@ TEST(ProfileClock, FollowsTheMonotonicClockAcrossCalibration) {
     // The TSC's extrapolation may run a little ahead or behind; 50 us over 60 ms is 0.08%.
     ASSERT_GE(ours + 50'000, before) << "after " << readings << " readings";
     ASSERT_LE(ours, after + 50'000) << "after " << readings << " readings";
+    // now_us() takes its own path from the TSC: it never goes back either, across now_ns()
+    // readings and calibrations, and agrees with now_ns().
+    const std::uint64_t us = clock.now_us();
+    ASSERT_GE(us, previous_us) << "after " << readings << " readings";
+    ASSERT_GE(us * 1000 + 1000, ours - started_ns) << "after " << readings << " readings";
+    previous_us = us;
+    const std::uint64_t next = clock.now_ns();
+    ASSERT_GE(next - start_ns + 1000, us * 1000) << "after " << readings << " readings";
     if (after - start_ns > 60'000'000) {
       break;
     }
