@@ -83,12 +83,23 @@ struct RecorderState {
   std::uint64_t watermark_max[kWatermarkSlots] = {};
 };
 
-RecorderState& state() {
-  // Constructed on first use, never destroyed: hooks may run during static destruction.
-  alignas(RecorderState) static unsigned char storage[sizeof(RecorderState)];
-  static RecorderState* instance = new (storage) RecorderState();
-  return *instance;
-}
+// The state lives from before the first constructor to after the last destructor: it is
+// constant-initialized (DHAT_CONSTINIT makes the compiler check that no constructor code runs), and
+// the union never destroys it (hooks may run during static destruction). A function-local static
+// did the same at the cost of a guard check and a call on every event (1.3% of new_delete).
+union StateStorage {
+  RecorderState state;
+  constexpr StateStorage() : state() {}
+  ~StateStorage() {}  // NOLINT(modernize-use-equals-default): `= default` is deleted here
+};
+#if defined(__clang__)
+#define DHAT_CONSTINIT [[clang::require_constant_initialization]]
+#else
+#define DHAT_CONSTINIT __constinit  // GCC's C++20 constinit, available in C++17 as an extension
+#endif
+DHAT_CONSTINIT StateStorage g_state_storage;
+
+inline RecorderState& state() { return g_state_storage.state; }
 
 // The recorder's lock, marking the owning thread: a free made while this thread holds it (by a
 // state reader) must not try to take it again.
