@@ -1,4 +1,5 @@
-# Installs the headers, the library and the `dhat` CMake package (find_package(dhat) -> dhat::dhat).
+# Installs the headers, the library and the `dhat` CMake package (find_package(dhat) -> dhat::dhat),
+# and exports the same targets from the build tree (dhat_DIR=<build dir> works without installing).
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/dhat DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -19,4 +20,9 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/dhatConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/dhatConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/dhatConfig.cmake ${PROJECT_BINARY_DIR}/dhatConfigVersion.cmake
-  DESTINATION ${DHAT_CMAKE_DIR})
+  ${PROJECT_SOURCE_DIR}/cmake/DhatPkgModule.cmake DESTINATION ${DHAT_CMAKE_DIR})
+configure_file(${PROJECT_SOURCE_DIR}/cmake/DhatPkgModule.cmake ${PROJECT_BINARY_DIR}/DhatPkgModule.cmake COPYONLY)
+
+# The build tree as a package too: dhatConfig.cmake (above, in the build directory) includes
+# this file from its own directory.
+export(EXPORT dhatTargets NAMESPACE dhat:: FILE ${PROJECT_BINARY_DIR}/dhatTargets.cmake)

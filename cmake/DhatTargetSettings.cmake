@@ -1,4 +1,5 @@
-# Per-target compile settings (never CMAKE_CXX_FLAGS): standard, warnings, PIC, sanitizer.
+# Per-target compile settings (never CMAKE_CXX_FLAGS): standard, warnings, PIC, sanitizer,
+# DHAT_WERROR and the internal checks.
 
 # Public usage requirements of an INTERFACE target must be INTERFACE, of a real one PUBLIC.
 if(DHAT_ENABLE)
@@ -25,6 +26,13 @@ function(dhat_apply_sanitizer target)
   endif()
 endfunction()
 
+function(dhat_apply_werror target)
+  if(DHAT_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# For the library's own code: every directory under src/ is one target made with this.
 function(dhat_target_settings target)
   target_compile_features(${target} PRIVATE cxx_std_17)
   set_target_properties(${target} PROPERTIES
@@ -33,6 +41,10 @@ function(dhat_target_settings target)
     CXX_VISIBILITY_PRESET hidden)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
+  if(DHAT_INTERNAL_CHECKS)
+    target_compile_definitions(${target} PRIVATE DHAT_INTERNAL_CHECKS=1)
+  endif()
+  dhat_apply_werror(${target})
   dhat_apply_sanitizer(${target})
 endfunction()
 
@@ -40,5 +52,6 @@ endfunction()
 function(dhat_program_settings target)
   target_compile_features(${target} PRIVATE cxx_std_17)
   target_compile_options(${target} PRIVATE -Wall -Wextra)
+  dhat_apply_werror(${target})
   dhat_apply_sanitizer(${target})
 endfunction()

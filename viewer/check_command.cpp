@@ -4,10 +4,11 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "format/frame_text.hpp"
 #include "metrics.hpp"
 #include "text_format.hpp"
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 namespace {
 
@@ -104,7 +105,7 @@ int check_command(const Args& args) {
     std::uint64_t bytes = 0;
     for (const auto& pp : profile.pps) {
       for (const auto& frame : pp.frames) {
-        if (frame_without_address(frame).find(limit.function) != std::string::npos) {
+        if (format::without_address(frame).find(limit.function) != std::string_view::npos) {
           bytes += pp.tb;
           break;
         }
@@ -124,4 +125,4 @@ int check_command(const Args& args) {
   return 0;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 using Args = std::vector<std::string>;
 
@@ -18,4 +18,4 @@ int plot_command(const Args& args);
 // Prints "dhat-view: MESSAGE" on stderr and returns 2.
 int usage_error(const std::string& message);
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

@@ -6,10 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "format/frame_text.hpp"
 #include "metrics.hpp"
 #include "text_format.hpp"
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 namespace {
 
@@ -30,7 +31,7 @@ struct Matched {
 std::string key_of(const ProgramPoint& pp, std::vector<std::string>* frames) {
   std::string key;
   for (const auto& frame : pp.frames) {
-    frames->push_back(frame_without_address(frame));
+    frames->emplace_back(format::without_address(frame));
     key += frames->back() + "\n";
   }
   return key;
@@ -62,7 +63,7 @@ int diff_command(const Args& args) {
       }
     } else if (a == "--top" && i + 1 < args.size()) {
       std::uint64_t value = 0;
-      if (!parse_count(args[++i], &value, 9)) {
+      if (!parse_count(args[++i], &value, 999'999'999)) {
         return usage_error("--top needs a whole number, not '" + args[i] + "'");
       }
       top = value;
@@ -170,4 +171,4 @@ int diff_command(const Args& args) {
   return 0;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

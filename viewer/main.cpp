@@ -19,14 +19,14 @@ const char* kHelp =
 
 }  // namespace
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 int usage_error(const std::string& message) {
   std::cerr << "dhat-view: " << message << (message.empty() || message.back() == '\n' ? "" : "\n");
   return 2;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -34,17 +34,17 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string command = argv[1];
-  const dhat_view::Args args(argv + 2, argv + argc);
+  const dhat::viewer::Args args(argv + 2, argv + argc);
   try {
-    if (command == "summary") return dhat_view::summary_command(args);
-    if (command == "diff") return dhat_view::diff_command(args);
-    if (command == "check") return dhat_view::check_command(args);
-    if (command == "open") return dhat_view::open_command(args);
-    if (command == "plot") return dhat_view::plot_command(args);
-    return dhat_view::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
-  } catch (const dhat_view::ProfileError& error) {
-    return dhat_view::usage_error(error.what());
+    if (command == "summary") return dhat::viewer::summary_command(args);
+    if (command == "diff") return dhat::viewer::diff_command(args);
+    if (command == "check") return dhat::viewer::check_command(args);
+    if (command == "open") return dhat::viewer::open_command(args);
+    if (command == "plot") return dhat::viewer::plot_command(args);
+    return dhat::viewer::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
+  } catch (const dhat::viewer::ProfileError& error) {
+    return dhat::viewer::usage_error(error.what());
   } catch (const std::exception& error) {
-    return dhat_view::usage_error(std::string("unexpected error: ") + error.what());
+    return dhat::viewer::usage_error(std::string("unexpected error: ") + error.what());
   }
 }

@@ -6,7 +6,7 @@
 
 #include "profile_file.hpp"
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 enum class Metric { total_bytes, total_blocks, tgmax_bytes, tend_bytes, short_lived };
 
@@ -61,4 +61,4 @@ inline std::uint64_t metric_value(const Profile& profile, const ProgramPoint& pp
   return 0;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

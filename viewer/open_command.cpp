@@ -19,18 +19,21 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "format/stock_viewer.hpp"
 #include "profile_file.hpp"
 #include "text_format.hpp"
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 namespace {
 
 const char* kHelp =
     "usage: dhat-view open FILE [--viewer DH_VIEW.HTML] [--port N] [--no-browser] [--seconds N]\n"
+    "       dhat-view open --print-viewer\n"
     "  Serves FILE and the stock dh_view.html on 127.0.0.1 (an unused port unless --port) and\n"
     "  opens it, already loaded, in a browser when one is available (xdg-open), else prints the\n"
-    "  URL. The viewer is $DHAT_VIEWER or Valgrind's install. --seconds stops serving after N s.\n";
+    "  URL. The viewer is $DHAT_VIEWER or Valgrind's install. --seconds stops serving after N s.\n"
+    "  --print-viewer prints the path of the dh_view.html it would serve (exit 2 if there is none).\n";
 
 // Our page: the stock viewer's script and style, then the profile handed to its file input
 // exactly as if the user had picked it with "Load...".
@@ -57,27 +60,6 @@ std::string read_file(const std::string& path, bool* ok) {
   text << in.rdbuf();
   *ok = static_cast<bool>(in) || in.eof();
   return text.str();
-}
-
-std::string find_viewer(const std::string& given) {
-  std::vector<std::string> candidates;
-  if (!given.empty()) {
-    candidates.push_back(given);
-  } else {
-    if (const char* env = std::getenv("DHAT_VIEWER")) {
-      candidates.emplace_back(env);
-    }
-    for (const char* p : {"/usr/libexec/valgrind/dh_view.html", "/usr/lib/valgrind/dh_view.html",
-                          "/usr/local/libexec/valgrind/dh_view.html", "/usr/local/lib/valgrind/dh_view.html"}) {
-      candidates.emplace_back(p);
-    }
-  }
-  for (const auto& c : candidates) {
-    if (access(c.c_str(), R_OK) == 0) {
-      return c;
-    }
-  }
-  return "";
 }
 
 std::string url_encode(const std::string& text) {
@@ -129,6 +111,7 @@ int open_command(const Args& args) {
   long port = 0;
   long seconds = -1;
   bool browser = true;
+  bool print_viewer = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -138,12 +121,14 @@ int open_command(const Args& args) {
       viewer_arg = args[++i];
     } else if ((a == "--port" || a == "--seconds") && i + 1 < args.size()) {
       std::uint64_t value = 0;
-      if (!parse_count(args[++i], &value, 6) || (a == "--port" && value > 65535)) {
+      if (!parse_count(args[++i], &value, 999'999) || (a == "--port" && value > 65535)) {
         return usage_error(a + " needs a whole number, not '" + args[i] + "'");
       }
       (a == "--port" ? port : seconds) = static_cast<long>(value);
     } else if (a == "--no-browser") {
       browser = false;
+    } else if (a == "--print-viewer") {
+      print_viewer = true;
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("open: unknown option '" + a + "'\n" + kHelp);
     } else if (path.empty()) {
@@ -152,11 +137,18 @@ int open_command(const Args& args) {
       return usage_error("open takes one file");
     }
   }
+  const std::string viewer = format::find_stock_viewer(viewer_arg);
+  if (print_viewer && viewer.empty()) {
+    return usage_error("cannot find Valgrind's dh_view.html (install valgrind, or give --viewer / DHAT_VIEWER)");
+  }
+  if (print_viewer) {
+    std::cout << viewer << "\n";
+    return 0;
+  }
   if (path.empty()) {
     return usage_error(std::string("open needs a file\n") + kHelp);
   }
   load_profile(path);  // refuse anything that is not a DHAT file before serving it
-  const std::string viewer = find_viewer(viewer_arg);
   if (viewer.empty()) {
     return usage_error("cannot find Valgrind's dh_view.html (install valgrind, or give --viewer / DHAT_VIEWER)");
   }
@@ -232,4 +224,4 @@ int open_command(const Args& args) {
   return 0;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

@@ -10,7 +10,7 @@
 #include "profile_file.hpp"
 #include "text_format.hpp"
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 namespace {
 
@@ -139,4 +139,4 @@ int plot_command(const Args& args) {
   return 0;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-namespace dhat_view {
+#include "format/dhat_file.hpp"
+
+namespace dhat::viewer {
 
 namespace {
 
@@ -16,16 +18,6 @@ std::uint64_t number(const nlohmann::json& object, const char* key) {
 }
 
 }  // namespace
-
-std::string frame_without_address(const std::string& frame) {
-  if (frame.rfind("0x", 0) == 0) {
-    const std::size_t colon = frame.find(": ");
-    if (colon != std::string::npos) {
-      return frame.substr(colon + 2);
-    }
-  }
-  return frame;
-}
 
 Profile load_profile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -42,21 +34,21 @@ Profile load_profile(const std::string& path) {
     throw ProfileError("'" + path + "' is " + (truncated ? "not complete JSON (truncated?)" : "not JSON") + ": " +
                        error.what());
   }
-  if (!doc.is_object() || !doc.contains("dhatFileVersion")) {
-    throw ProfileError("'" + path + "' is JSON but not a DHAT profile (no dhatFileVersion)");
+  if (!doc.is_object() || !doc.contains(format::kVersionKey)) {
+    throw ProfileError("'" + path + "' is JSON but not a DHAT profile (no " + format::kVersionKey + ")");
   }
-  if (doc["dhatFileVersion"] != 2) {
-    throw ProfileError("'" + path + "' has DHAT format version " + doc["dhatFileVersion"].dump() +
-                       "; dhat-view reads version 2");
+  if (doc[format::kVersionKey] != format::kFileVersion) {
+    throw ProfileError("'" + path + "' has DHAT format version " + doc[format::kVersionKey].dump() +
+                       "; dhat-view reads version " + std::to_string(format::kFileVersion));
   }
-  for (const char* key : {"mode", "pps", "ftbl", "te"}) {
+  for (const char* key : {format::kModeKey, format::kProgramPointsKey, format::kFrameTableKey, format::kEndTimeKey}) {
     if (!doc.contains(key)) {
       throw ProfileError("'" + path + "' is not a complete DHAT profile: it has no '" + key + "' field");
     }
   }
   Profile profile;
   profile.path = path;
-  profile.mode = doc.value("mode", "");
+  profile.mode = doc.value(format::kModeKey, "");
   profile.cmd = doc.value("cmd", "");
   profile.pid = doc.value("pid", 0LL);
   profile.time_unit = doc.value("tu", "");
@@ -64,33 +56,27 @@ Profile load_profile(const std::string& path) {
   profile.blocks_unit = doc.value("bksu", "blocks");
   profile.lifetimes = doc.value("bklt", false);
   profile.tg = number(doc, "tg");
-  profile.te = number(doc, "te");
+  profile.te = number(doc, format::kEndTimeKey);
   profile.short_lived = number(doc, "tuth");
-  if (const auto timeline = doc.find("dhatCppTimeline"); timeline != doc.end() && timeline->is_object()) {
-    profile.timeline_bucket = number(*timeline, "bucketUs");
-    for (const char* key : {"maxBytes", "endBytes"}) {
-      auto& into = std::string(key) == "maxBytes" ? profile.timeline_max : profile.timeline_end;
+  if (const auto timeline = doc.find(format::kTimelineField); timeline != doc.end() && timeline->is_object()) {
+    profile.timeline_bucket = number(*timeline, format::kTimelineBucketKey);
+    for (auto* into : {&profile.timeline_max, &profile.timeline_end}) {
+      const char* key = into == &profile.timeline_max ? format::kTimelineMaxKey : format::kTimelineEndKey;
       for (const auto& value : timeline->value(key, nlohmann::json::array())) {
-        into.push_back(value.is_number_unsigned() ? value.get<std::uint64_t>() : 0);
+        into->push_back(value.is_number_unsigned() ? value.get<std::uint64_t>() : 0);
       }
     }
     if (profile.timeline_max.size() != profile.timeline_end.size()) {
       throw ProfileError("'" + path + "' is damaged: its heap timeline's columns differ in length");
     }
   }
-  const auto& ftbl = doc["ftbl"];
-  for (const auto& pp : doc["pps"]) {
+  const auto& ftbl = doc[format::kFrameTableKey];
+  for (const auto& pp : doc[format::kProgramPointsKey]) {
     ProgramPoint point;
-    point.tb = number(pp, "tb");
-    point.tbk = number(pp, "tbk");
-    point.tl = number(pp, "tl");
-    point.mb = number(pp, "mb");
-    point.mbk = number(pp, "mbk");
-    point.gb = number(pp, "gb");
-    point.gbk = number(pp, "gbk");
-    point.eb = number(pp, "eb");
-    point.ebk = number(pp, "ebk");
-    for (const auto& index : pp.value("fs", nlohmann::json::array())) {
+    for (const format::CounterField& field : format::kCounterFields) {
+      point.*field.member = number(pp, field.key);
+    }
+    for (const auto& index : pp.value(format::kFramesKey, nlohmann::json::array())) {
       const std::size_t i = index.get<std::size_t>();
       if (i >= ftbl.size()) {
         throw ProfileError("'" + path + "' is damaged: a program point names frame " + std::to_string(i) + " of " +
@@ -103,4 +89,4 @@ Profile load_profile(const std::string& path) {
   return profile;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

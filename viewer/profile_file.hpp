@@ -9,14 +9,16 @@
 #include <string>
 #include <vector>
 
-namespace dhat_view {
+#include "format/counters.hpp"
+
+namespace dhat::viewer {
 
 struct ProfileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct ProgramPoint {
-  std::uint64_t tb = 0, tbk = 0, tl = 0, mb = 0, mbk = 0, gb = 0, gbk = 0, eb = 0, ebk = 0;
+// The nine counters (pp.tb, pp.gb, ...) and the frames' text.
+struct ProgramPoint : format::PpTotals {
   std::vector<std::string> frames;  // innermost first
 };
 
@@ -34,7 +36,4 @@ struct Profile {
 
 Profile load_profile(const std::string& path);
 
-// A frame without its address ("0x4C2DB8F: f (a.c:3)" -> "f (a.c:3)"): what matches across runs.
-std::string frame_without_address(const std::string& frame);
-
-}  // namespace dhat_view
+}  // namespace dhat::viewer

@@ -5,10 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "format/counters.hpp"
 #include "metrics.hpp"
 #include "text_format.hpp"
 
-namespace dhat_view {
+namespace dhat::viewer {
 
 namespace {
 
@@ -38,7 +39,7 @@ int summary_command(const Args& args) {
       }
     } else if ((a == "--top" || a == "--frames") && i + 1 < args.size()) {
       std::uint64_t value = 0;
-      if (!parse_count(args[++i], &value, 9)) {
+      if (!parse_count(args[++i], &value, 999'999'999)) {
         return usage_error(a + " needs a whole number, not '" + args[i] + "'");
       }
       (a == "--top" ? top : frames) = value;
@@ -90,16 +91,12 @@ int summary_command(const Args& args) {
     out["sort"] = metric_label(metric);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const ProgramPoint* pp : order) {
-      list.push_back({{"tb", pp->tb},
-                      {"tbk", pp->tbk},
-                      {"tl", pp->tl},
-                      {"mb", pp->mb},
-                      {"mbk", pp->mbk},
-                      {"gb", pp->gb},
-                      {"gbk", pp->gbk},
-                      {"eb", pp->eb},
-                      {"ebk", pp->ebk},
-                      {"frames", pp->frames}});
+      nlohmann::ordered_json item;
+      for (const format::CounterField& field : format::kCounterFields) {
+        item[field.key] = pp->*field.member;
+      }
+      item["frames"] = pp->frames;
+      list.push_back(item);
     }
     out["top"] = list;
     std::cout << out.dump(2) << "\n";
@@ -147,4 +144,4 @@ int summary_command(const Args& args) {
   return 0;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

@@ -5,24 +5,17 @@
 #include <cstdio>
 #include <string>
 
-#include "report/summary.hpp"
+#include "format/numbers.hpp"
 
-namespace dhat_view {
+namespace dhat::viewer {
 
-// 1234567 -> "1,234,567"; negative values keep their sign (digits: src/report/summary.cpp).
-inline std::string commas(std::int64_t value) {
-  const std::string digits =
-      dhat::report::with_commas(value < 0 ? -static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value));
-  return value < 0 ? "-" + digits : digits;
-}
+// 1234567 -> "1,234,567"; negative values keep their sign.
+inline std::string commas(std::int64_t value) { return format::with_commas_signed(value); }
 
-// A whole decimal number of at most `max_digits` digits (command-line values); false otherwise.
-inline bool parse_count(const std::string& text, std::uint64_t* out, std::size_t max_digits = 18) {
-  if (text.empty() || text.size() > max_digits || text.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  *out = std::stoull(text);
-  return true;
+// A whole decimal number up to `max` (command-line values); false otherwise.
+[[nodiscard]] inline bool parse_count(const std::string& text, std::uint64_t* out,
+                                      std::uint64_t max = 999'999'999'999'999'999ULL) {
+  return format::parse_decimal(text, 0, max, out);
 }
 
 inline std::string signed_commas(std::int64_t value) { return (value > 0 ? "+" : "") + commas(value); }
@@ -41,4 +34,4 @@ inline std::string percent(std::uint64_t part, std::uint64_t whole) {
   return text;
 }
 
-}  // namespace dhat_view
+}  // namespace dhat::viewer

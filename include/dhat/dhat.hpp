@@ -15,6 +15,11 @@
 #include <type_traits>
 #include <utility>
 
+// The library's version, defined here and nowhere else (CMakeLists.txt reads it from these lines).
+#define DHAT_VERSION_MAJOR 0
+#define DHAT_VERSION_MINOR 1
+#define DHAT_VERSION_PATCH 0
+
 #ifndef DHAT_ENABLED
 #define DHAT_ENABLED 0
 #endif

@@ -2,17 +2,15 @@
 // of the recorder.
 #include <cstdio>
 
-#include "api/run_control.hpp"
-#include "api/settings.hpp"
 #include "core/recorder.hpp"
 #include "dhat/dhat.hpp"
-#include "hooks/hook_support.hpp"
+#include "runtime/run_control.hpp"
+#include "runtime/settings.hpp"
 
 namespace dhat {
 
 Profiler::Profiler(const Options& options) {
-  hooks::ensure_linked();
-  if (!api::start_run(api::resolve_settings(options))) {
+  if (!runtime::start_run(runtime::resolve_settings(options))) {
     std::fputs("dhat: error: a dhat::Profiler is already running; this second one records nothing\n", stderr);
     return;
   }
@@ -21,7 +19,7 @@ Profiler::Profiler(const Options& options) {
 
 Profiler::~Profiler() {
   if (owns_run_) {
-    api::finish_run();
+    runtime::finish_run();
   }
 }
 
@@ -53,6 +51,6 @@ AdHocStats AdHocStats::get() noexcept {
 
 DHAT_CAPTURE_PATH void ad_hoc_event(std::uint64_t weight) noexcept { core::record_ad_hoc_event(weight); }
 
-bool write_snapshot(const std::string& path) { return api::write_snapshot_now(path); }
+bool write_snapshot(const std::string& path) { return runtime::write_snapshot_now(path); }
 
 }  // namespace dhat

@@ -1,5 +1,5 @@
 // dhat::Section: the allocations between two points, for this thread and for the process.
-#include "api/run_control.hpp"
+#include "runtime/run_control.hpp"
 #include "core/recorder.hpp"
 #include "dhat/dhat.hpp"
 
@@ -7,7 +7,7 @@ namespace dhat {
 
 Section::Section() noexcept {
   if (!core::is_recording()) {
-    if (core::is_ad_hoc_run() || !api::acquire_private_run()) {
+    if (core::is_ad_hoc_run() || !runtime::acquire_private_run()) {
       return;  // an ad hoc run records no heap: nothing to measure
     }
     owns_private_run_ = true;
@@ -40,7 +40,7 @@ void Section::stop() noexcept {
     core::set_this_thread_peak(thread_saved_peak_);
   }
   if (owns_private_run_) {
-    api::release_private_run();
+    runtime::release_private_run();
   }
 }
 

@@ -1,8 +1,8 @@
-// dlclose: resolve the frames of the library being unloaded first (api/library_unload.hpp),
+// dlclose: resolve the frames of the library being unloaded first (runtime/library_unload.hpp),
 // then unload it with the C library's dlclose.
 #include <dlfcn.h>
 
-#include "api/library_unload.hpp"
+#include "runtime/library_unload.hpp"
 #include "core/recorder.hpp"
 
 namespace {
@@ -18,14 +18,14 @@ DlcloseFn real_dlclose() {
 
 extern "C" __attribute__((visibility("default"))) int dlclose(void* handle) noexcept {
   if (dhat::core::is_recording() || dhat::core::is_ad_hoc_run()) {
-    dhat::api::before_library_unload(handle);
+    dhat::runtime::before_library_unload(handle);
   }
   const DlcloseFn real = real_dlclose();
   if (real == nullptr) {
     return -1;
   }
-  dhat::api::set_inside_dlclose(true);
+  dhat::runtime::set_inside_dlclose(true);
   const int result = real(handle);
-  dhat::api::set_inside_dlclose(false);
+  dhat::runtime::set_inside_dlclose(false);
   return result;
 }

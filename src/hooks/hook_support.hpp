@@ -64,8 +64,4 @@ __attribute__((always_inline)) inline void release(void* block) noexcept {
   __libc_free(block);
 }
 
-// Referenced by the Profiler so that a static link always pulls the hooks in, even into a
-// program whose own code never names malloc or operator new.
-void ensure_linked() noexcept;
-
 }  // namespace dhat::hooks

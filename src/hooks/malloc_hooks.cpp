@@ -7,10 +7,11 @@
 #include <cstdint>
 
 #include "hooks/hook_support.hpp"
+#include "hooks/link_anchor.hpp"
 
-namespace dhat::hooks {
-void ensure_linked() noexcept {}
-}  // namespace dhat::hooks
+// See link_anchor.hpp: naming this symbol on the link line pulls this file, and with it every
+// malloc hook, out of libdhat.a.
+extern "C" DHAT_LINK_ANCHOR_VISIBILITY const char DHAT_HOOKS_LINK_ANCHOR = 0;
 
 using dhat::hooks::keep_entry_frame;
 using dhat::hooks::note_alloc;

@@ -5,19 +5,23 @@
 // handler that start_run installs writes the profile after the program's own exit handlers.
 #include <cstdlib>
 
-#include "api/run_control.hpp"
-#include "api/settings.hpp"
+#include "runtime/run_control.hpp"
+#include "runtime/settings.hpp"
+
+namespace dhat::preload {
 
 namespace {
 
 // Priority 101: before the program's and other libraries' ordinary constructors, so their
 // allocations (made "before main") are recorded too.
 __attribute__((constructor(101))) void start_profiling_at_load() {
-  dhat::Options options;
+  Options options;
   if (std::getenv("DHAT_OUT") == nullptr) {
-    options.file_name = dhat::api::kDefaultPreloadFileName;  // one file per process: fork/exec safe
+    options.file_name = runtime::kDefaultPreloadFileName;  // one file per process: fork/exec safe
   }
-  dhat::api::start_run(dhat::api::resolve_settings(options));
+  runtime::start_run(runtime::resolve_settings(options));
 }
 
 }  // namespace
+
+}  // namespace dhat::preload

@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "report/frame.hpp"
+#include "report/symbolizer.hpp"
 
 namespace dhat::report {
 

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "format/counters.hpp"
+#include "format/dhat_file.hpp"
+
 namespace dhat::report {
 
 namespace {
@@ -32,7 +35,8 @@ void pass_on_if_full(std::string& text, const TextSink& sink) {
   }
 }
 
-// One program point per line, fields in dh_view's order, as nlohmann's compact dump prints them.
+// One program point per line, fields in dh_view's order (format/counters.hpp), as nlohmann's
+// compact dump prints them.
 void append_program_points(std::string& text, const ProgramPoints& points, bool ad_hoc, const TextSink& sink) {
   if (points.pps.empty()) {
     text += "[]";
@@ -41,20 +45,17 @@ void append_program_points(std::string& text, const ProgramPoints& points, bool 
   text += '[';
   for (std::size_t i = 0; i < points.pps.size(); ++i) {
     const ProgramPoint& point = points.pps[i];
-    const PpTotals& t = point.totals;
     text += i == 0 ? "\n  {" : ",\n  {";
-    append_number(text, "tb", t.tb, true);
-    append_number(text, "tbk", t.tbk);
-    if (!ad_hoc) {
-      append_number(text, "tl", t.tl);
-      append_number(text, "mb", t.mb);
-      append_number(text, "mbk", t.mbk);
-      append_number(text, "gb", t.gb);
-      append_number(text, "gbk", t.gbk);
-      append_number(text, "eb", t.eb);
-      append_number(text, "ebk", t.ebk);
+    bool first = true;
+    for (const format::CounterField& field : format::kCounterFields) {
+      if (!field.lifetimes || !ad_hoc) {
+        append_number(text, field.key, point.totals.*field.member, first);
+        first = false;
+      }
     }
-    text += ",\"fs\":[";
+    text += ",\"";
+    text += format::kFramesKey;
+    text += "\":[";
     for (const FrameId* id = points.frames_begin(point); id != points.frames_end(point); ++id) {
       if (id != points.frames_begin(point)) {
         text += ',';
@@ -85,8 +86,8 @@ void append_frame_table(std::string& text, const ProgramPoints& points, const Te
 
 void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, const TextSink& sink) {
   nlohmann::ordered_json doc;
-  doc["dhatFileVersion"] = 2;
-  doc["mode"] = header.mode;
+  doc[format::kVersionKey] = format::kFileVersion;
+  doc[format::kModeKey] = header.mode;
   doc["verb"] = "Allocated";
   doc["bklt"] = !header.ad_hoc;
   doc["bkacc"] = false;
@@ -95,23 +96,25 @@ void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, 
     doc["bsu"] = "units";
     doc["bksu"] = "events";
   }
-  doc["tu"] = "µs";
-  doc["Mtu"] = "s";
+  doc["tu"] = format::kTimeUnit;
+  doc["Mtu"] = format::kMillionTimeUnit;
   if (!header.ad_hoc) {
-    doc["tuth"] = 10;  // "short-lived": 10 µs, as dhat-rs
+    doc["tuth"] = format::kShortLivedUs;  // as dhat-rs
   }
   doc["cmd"] = header.cmd;
   doc["pid"] = header.pid;
   if (!header.ad_hoc) {
     doc["tg"] = header.tg_us;
   }
-  doc["te"] = header.te_us;
-  doc["pps"] = nullptr;   // written below, straight into the text: a document tree of
-  doc["ftbl"] = nullptr;  // 100,000 program points would cost more memory than the heap model
+  doc[format::kEndTimeKey] = header.te_us;
+  // The program points and frames are written below, straight into the text: a document tree
+  // of 100,000 program points would cost more memory than the heap model.
+  doc[format::kProgramPointsKey] = nullptr;
+  doc[format::kFrameTableKey] = nullptr;
   if (!header.ad_hoc && !header.timeline.max_bytes.empty()) {
-    doc["dhatCppTimeline"] = {{"bucketUs", header.timeline.bucket_us},
-                              {"maxBytes", header.timeline.max_bytes},
-                              {"endBytes", header.timeline.end_bytes}};
+    doc[format::kTimelineField] = {{format::kTimelineBucketKey, header.timeline.bucket_us},
+                                   {format::kTimelineMaxKey, header.timeline.max_bytes},
+                                   {format::kTimelineEndKey, header.timeline.end_bytes}};
   }
   // One PP per line keeps the file small yet readable with grep and diff.
   std::string text = "{";
@@ -120,9 +123,9 @@ void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, 
     text += first ? "\n" : ",\n";
     first = false;
     text += nlohmann::ordered_json(it.key()).dump() + ":";
-    if (it.key() == "pps") {
+    if (it.key() == format::kProgramPointsKey) {
       append_program_points(text, points, header.ad_hoc, sink);
-    } else if (it.key() == "ftbl") {
+    } else if (it.key() == format::kFrameTableKey) {
       append_frame_table(text, points, sink);
     } else if (it->is_array() && !it->empty()) {
       text += "[";

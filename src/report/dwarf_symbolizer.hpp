@@ -18,7 +18,7 @@
 #include <memory>
 #include <vector>
 
-#include "report/frame.hpp"
+#include "report/symbolizer.hpp"
 
 namespace dhat::report {
 

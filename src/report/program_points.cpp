@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "format/dhat_file.hpp"
+
 namespace dhat::report {
 
 namespace {
@@ -13,20 +15,6 @@ bool is_thread_root(const std::string& function) {
   return function == "start_thread" || function == "clone" || function == "clone3" || function == "__clone3" ||
          function == "__GI___clone3" || function == "__libc_start_call_main" || function == "__libc_start_main" ||
          function == "__libc_start_main_impl" || function == "_start";
-}
-
-void add_totals(PpTotals& into, const PpTotals& more) {
-  into.tb += more.tb;
-  into.tbk += more.tbk;
-  into.tl += more.tl;
-  // The own-peak of a merged PP is at most the sum of the parts' peaks; merges only happen when
-  // symbolization makes distinct stacks equal, which addresses in frame names make rare.
-  into.mb += more.mb;
-  into.mbk += more.mbk;
-  into.gb += more.gb;
-  into.gbk += more.gbk;
-  into.eb += more.eb;
-  into.ebk += more.ebk;
 }
 
 std::uint64_t hash_ids(const FrameId* begin, const FrameId* end) {
@@ -110,7 +98,7 @@ void RawProgramPoints::done_adding() { std::unordered_map<std::uintptr_t, std::u
 ProgramPoints build_program_points(RawProgramPoints raw, Symbolizer& symbolizer) {
   raw.done_adding();
   ProgramPoints out;
-  out.ftbl.emplace_back("[root]");
+  out.ftbl.emplace_back(format::kRootFrame);
   std::unordered_map<std::string, FrameId> frame_index;
   PpIndex pp_index(out);
   out.pps.reserve(raw.size());  // at most one each: growing by doubling held both copies at once
@@ -147,7 +135,7 @@ ProgramPoints build_program_points(RawProgramPoints raw, Symbolizer& symbolizer)
     entry.first = static_cast<std::uint32_t>(address_frames.size());
     if (!entry.thread_root) {
       for (const Frame& frame : frames) {
-        address_frames.push_back(intern(format_frame(frame)));
+        address_frames.push_back(intern(format::format_frame(frame)));
       }
     }
     entry.count = static_cast<std::uint32_t>(address_frames.size()) - entry.first;
@@ -179,7 +167,10 @@ ProgramPoints build_program_points(RawProgramPoints raw, Symbolizer& symbolizer)
     if (at == out.pps.size()) {
       out.pps.push_back(candidate);
     } else {
-      add_totals(out.pps[at].totals, candidate.totals);
+      // The own peak (mb) of a merged point is at most the sum of the parts' peaks; merges only
+      // happen when symbolization makes distinct stacks equal, which addresses in frame names
+      // make rare.
+      format::add_counters(out.pps[at].totals, candidate.totals);
       out.frame_ids.resize(start);  // the frames are already there, under the first one
       ++out.merged;
     }

@@ -13,16 +13,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "report/frame.hpp"
+#include "format/counters.hpp"
+#include "report/symbolizer.hpp"
 
 namespace dhat::report {
 
-struct PpTotals {
-  std::uint64_t tb = 0, tbk = 0, tl = 0;
-  std::uint64_t mb = 0, mbk = 0;
-  std::uint64_t gb = 0, gbk = 0;
-  std::uint64_t eb = 0, ebk = 0;
-};
+using format::PpTotals;
 
 // Program points as the recorder had them: counters and return addresses. Each distinct return
 // address is kept once and a stack is a list of 4-byte indices into `addresses`.

@@ -1,19 +1,10 @@
 #include "report/summary.hpp"
 
+#include "format/numbers.hpp"
+
 namespace dhat::report {
 
-std::string with_commas(std::uint64_t value) {
-  std::string digits = std::to_string(value);
-  std::string out;
-  const std::size_t lead = digits.size() % 3;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i != 0 && i >= lead && (i - lead) % 3 == 0) {
-      out += ',';
-    }
-    out += digits[i];
-  }
-  return out;
-}
+using format::with_commas;
 
 std::string format_summary(const SummaryNumbers& n) {
   return "dhat: Total:     " + with_commas(n.total_bytes) + " bytes in " + with_commas(n.total_blocks) + " blocks\n" +

@@ -14,9 +14,6 @@ struct SummaryNumbers {
   std::uint64_t end_bytes = 0, end_blocks = 0;
 };
 
-// 1234567 -> "1,234,567"
-std::string with_commas(std::uint64_t value);
-
 std::string format_summary(const SummaryNumbers& numbers);
 // Ad hoc: "dhat: Total:     N units in M events".
 std::string format_ad_hoc_summary(std::uint64_t units, std::uint64_t events);

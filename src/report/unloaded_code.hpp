@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "report/frame.hpp"
+#include "report/symbolizer.hpp"
 
 namespace dhat::report {
 

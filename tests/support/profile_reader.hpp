@@ -1,7 +1,8 @@
 // Test support: read a DHAT file back with nlohmann_json and find program points by frame.
 //
 // Contract: throws (failing the test) on a missing or malformed file. Program points are found
-// by a substring of a frame string, usually a distinctive function name.
+// by a substring of a frame string, usually a distinctive function name. The counters' keys and
+// the frame text come from src/format, as the profiler writes them.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "format/counters.hpp"
+#include "format/dhat_file.hpp"
+#include "format/frame_text.hpp"
+
 namespace dhat_test {
 
-struct PpNumbers {
-  std::uint64_t tb = 0, tbk = 0, tl = 0, mb = 0, mbk = 0, gb = 0, gbk = 0, eb = 0, ebk = 0;
+// The nine counters (n.tb, n.gb, ...) summed over some program points.
+struct PpNumbers : dhat::format::PpTotals {
   std::size_t count = 0;  // program points that were summed
 };
 
@@ -31,17 +36,13 @@ class Profile {
   }
 
   std::string frame(const nlohmann::json& pp, std::size_t i) const {
-    return doc["ftbl"][pp["fs"][i].get<std::size_t>()].get<std::string>();
+    return doc[dhat::format::kFrameTableKey][pp[dhat::format::kFramesKey][i].get<std::size_t>()].get<std::string>();
   }
 
   // The function part of "0xADDR: function (file:line)" or "0xADDR: function (in object)".
   static std::string function_of(const std::string& frame_text) {
-    const std::size_t start = frame_text.find(": ");
-    const std::size_t end = frame_text.rfind(" (");
-    if (start == std::string::npos) {
-      return frame_text;
-    }
-    return frame_text.substr(start + 2, end == std::string::npos || end < start ? std::string::npos : end - start - 2);
+    const std::string function = dhat::format::parse_frame(frame_text).function;
+    return function.empty() ? "???" : function;
   }
 
   // True for `name` itself and for a demangled C++ signature of it ("name(int)").
@@ -53,8 +54,8 @@ class Profile {
   // Program points whose innermost frame (the caller of the allocation function) is `function`.
   std::vector<nlohmann::json> allocated_in(const std::string& function) const {
     std::vector<nlohmann::json> found;
-    for (const auto& pp : doc["pps"]) {
-      if (!pp["fs"].empty() && is_function(frame(pp, 0), function)) {
+    for (const auto& pp : doc[dhat::format::kProgramPointsKey]) {
+      if (!pp[dhat::format::kFramesKey].empty() && is_function(frame(pp, 0), function)) {
         found.push_back(pp);
       }
     }
@@ -64,8 +65,8 @@ class Profile {
   // Program points with any frame containing `needle`.
   std::vector<nlohmann::json> passing_through(const std::string& needle) const {
     std::vector<nlohmann::json> found;
-    for (const auto& pp : doc["pps"]) {
-      for (std::size_t i = 0; i < pp["fs"].size(); ++i) {
+    for (const auto& pp : doc[dhat::format::kProgramPointsKey]) {
+      for (std::size_t i = 0; i < pp[dhat::format::kFramesKey].size(); ++i) {
         if (frame(pp, i).find(needle) != std::string::npos) {
           found.push_back(pp);
           break;
@@ -78,15 +79,9 @@ class Profile {
   static PpNumbers sum(const std::vector<nlohmann::json>& pps) {
     PpNumbers n;
     for (const auto& pp : pps) {
-      n.tb += pp.value("tb", 0ULL);
-      n.tbk += pp.value("tbk", 0ULL);
-      n.tl += pp.value("tl", 0ULL);
-      n.mb += pp.value("mb", 0ULL);
-      n.mbk += pp.value("mbk", 0ULL);
-      n.gb += pp.value("gb", 0ULL);
-      n.gbk += pp.value("gbk", 0ULL);
-      n.eb += pp.value("eb", 0ULL);
-      n.ebk += pp.value("ebk", 0ULL);
+      for (const dhat::format::CounterField& field : dhat::format::kCounterFields) {
+        n.*field.member += pp.value(field.key, 0ULL);
+      }
       ++n.count;
     }
     return n;

@@ -9,11 +9,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "api/settings.hpp"
+#include "format/numbers.hpp"
+#include "runtime/settings.hpp"
 #include "report/dhat_json.hpp"
 #include "report/summary.hpp"
 
 using namespace dhat::report;
+using dhat::format::with_commas;
 
 namespace {
 
@@ -140,38 +142,38 @@ TEST(Summary, CommasAndShape) {
 }
 
 TEST(Settings, BoundedNumbers) {
-  std::size_t value = 0;
-  EXPECT_TRUE(dhat::api::parse_bounded_number("12", 1, 128, &value));
+  std::uint64_t value = 0;
+  EXPECT_TRUE(dhat::format::parse_decimal("12", 1, 128, &value));
   EXPECT_EQ(value, 12U);
-  EXPECT_FALSE(dhat::api::parse_bounded_number("0", 1, 128, &value));
-  EXPECT_FALSE(dhat::api::parse_bounded_number("129", 1, 128, &value));
-  EXPECT_FALSE(dhat::api::parse_bounded_number("-3", 1, 128, &value));
-  EXPECT_FALSE(dhat::api::parse_bounded_number("12abc", 1, 128, &value));
-  EXPECT_FALSE(dhat::api::parse_bounded_number("", 1, 128, &value));
-  EXPECT_FALSE(dhat::api::parse_bounded_number("99999999999999999999999", 1, 128, &value));
+  EXPECT_FALSE(dhat::format::parse_decimal("0", 1, 128, &value));
+  EXPECT_FALSE(dhat::format::parse_decimal("129", 1, 128, &value));
+  EXPECT_FALSE(dhat::format::parse_decimal("-3", 1, 128, &value));
+  EXPECT_FALSE(dhat::format::parse_decimal("12abc", 1, 128, &value));
+  EXPECT_FALSE(dhat::format::parse_decimal("", 1, 128, &value));
+  EXPECT_FALSE(dhat::format::parse_decimal("99999999999999999999999", 1, 128, &value));
 }
 
 TEST(Settings, EnvironmentFillsUnsetFieldsAndBadValuesFallBack) {
   setenv("DHAT_OUT", "from-env.json", 1);
   setenv("DHAT_MAX_FRAMES", "20", 1);
-  auto settings = dhat::api::resolve_settings(dhat::Options{});
+  auto settings = dhat::runtime::resolve_settings(dhat::Options{});
   EXPECT_EQ(settings.file_name, "from-env.json");
   EXPECT_EQ(settings.max_frames, 20U);
   dhat::Options explicit_options;
   explicit_options.file_name = "explicit.json";
   explicit_options.max_frames = 5;
-  settings = dhat::api::resolve_settings(explicit_options);
+  settings = dhat::runtime::resolve_settings(explicit_options);
   EXPECT_EQ(settings.file_name, "explicit.json");
   EXPECT_EQ(settings.max_frames, 5U);
   setenv("DHAT_MAX_FRAMES", "lots", 1);
   testing::internal::CaptureStderr();
-  settings = dhat::api::resolve_settings(dhat::Options{});
+  settings = dhat::runtime::resolve_settings(dhat::Options{});
   const std::string err = testing::internal::GetCapturedStderr();
-  EXPECT_EQ(settings.max_frames, dhat::api::kDefaultMaxFrames);
+  EXPECT_EQ(settings.max_frames, dhat::runtime::kDefaultMaxFrames);
   EXPECT_NE(err.find("dhat: ignoring DHAT_MAX_FRAMES='lots'"), std::string::npos) << err;
   unsetenv("DHAT_OUT");
   unsetenv("DHAT_MAX_FRAMES");
-  EXPECT_EQ(dhat::api::resolve_settings(dhat::Options{}).file_name, "dhat-heap.json");
+  EXPECT_EQ(dhat::runtime::resolve_settings(dhat::Options{}).file_name, "dhat-heap.json");
 }
 
 TEST(DhatJson, StreamedFileIsTheWholeTextInPieces) {

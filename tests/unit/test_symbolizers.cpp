@@ -22,7 +22,7 @@ namespace {
 std::string describe(const std::vector<Frame>& frames) {
   std::string text;
   for (const Frame& f : frames) {
-    text += format_frame(f) + " [" + f.object + "]\n";
+    text += dhat::format::format_frame(f) + " [" + f.object + "]\n";
   }
   return text;
 }

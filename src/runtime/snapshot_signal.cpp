@@ -1,4 +1,4 @@
-#include "api/snapshot_signal.hpp"
+#include "runtime/snapshot_signal.hpp"
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -8,10 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "api/run_control.hpp"
-#include "api/settings.hpp"
+#include "format/numbers.hpp"
+#include "runtime/run_control.hpp"
+#include "runtime/settings.hpp"
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 namespace {
 
@@ -30,8 +31,8 @@ void* snapshot_writer(void*) {
 
 // "SIGUSR2", "USR2" or "12"; 0 when it names no catchable signal.
 int parse_signal(const char* text) {
-  std::size_t number = 0;
-  if (parse_bounded_number(text, 1, 64, &number)) {
+  std::uint64_t number = 0;
+  if (format::parse_decimal(text, 1, 64, &number)) {
     return number == SIGKILL || number == SIGSTOP ? 0 : static_cast<int>(number);
   }
   const char* name = std::strncmp(text, "SIG", 3) == 0 ? text + 3 : text;
@@ -88,4 +89,4 @@ void install_snapshot_signal() {
   sigaction(signal_number, &action, nullptr);
 }
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime

@@ -1,4 +1,4 @@
-#include "api/run_report.hpp"
+#include "runtime/run_report.hpp"
 
 #include <unistd.h>
 
@@ -12,11 +12,12 @@
 
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
+#include "format/stock_viewer.hpp"
 #include "report/dhat_json.hpp"
 #include "report/dwarf_symbolizer.hpp"
 #include "report/summary.hpp"
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 namespace {
 
@@ -106,20 +107,6 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
 
 }  // namespace
 
-std::string find_stock_viewer() {
-  const char* from_env = std::getenv("DHAT_VIEWER");
-  if (from_env != nullptr && access(from_env, R_OK) == 0) {
-    return from_env;
-  }
-  for (const char* candidate : {"/usr/libexec/valgrind/dh_view.html", "/usr/lib/valgrind/dh_view.html",
-                                "/usr/local/libexec/valgrind/dh_view.html", "/usr/local/lib/valgrind/dh_view.html"}) {
-    if (access(candidate, R_OK) == 0) {
-      return candidate;
-    }
-  }
-  return "";
-}
-
 WrittenProfile write_profile(const RunSettings& settings, const std::string& path) {
   core::ReentrancyGuard not_recorded;  // the report's own allocations are not the program's
   try {
@@ -158,7 +145,7 @@ void write_report_and_release(const RunSettings& settings) {
       text += "dhat: warning: " + std::to_string(dropped) + " events were not recorded (out of memory)\n";
     }
     if (written.error.empty()) {
-      const std::string viewer = find_stock_viewer();
+      const std::string viewer = format::find_stock_viewer();
       text += "dhat: The data has been saved to " + path + ", and is viewable with " +
               (viewer.empty() ? std::string("Valgrind's dh_view.html") : viewer) + "\n";
     } else {
@@ -174,4 +161,4 @@ void write_report_and_release(const RunSettings& settings) {
   }
 }
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime

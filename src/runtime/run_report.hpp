@@ -8,9 +8,9 @@
 
 #include <string>
 
-#include "api/settings.hpp"
+#include "runtime/settings.hpp"
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 struct WrittenProfile {
   bool copied = false;  // false: nothing was running
@@ -24,7 +24,4 @@ WrittenProfile write_profile(const RunSettings& settings, const std::string& pat
 // The end of a run (after core::stop_recording()): writes, releases the recorder, prints.
 void write_report_and_release(const RunSettings& settings);
 
-// The viewer on this machine, for the summary line; "" if none was found.
-std::string find_stock_viewer();
-
-}  // namespace dhat::api
+}  // namespace dhat::runtime

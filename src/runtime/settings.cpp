@@ -1,33 +1,13 @@
-#include "api/settings.hpp"
+#include "runtime/settings.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "core/stack_capture.hpp"
+#include "format/numbers.hpp"
 
-namespace dhat::api {
-
-bool parse_bounded_number(const char* text, std::size_t min, std::size_t max, std::size_t* out) {
-  if (text == nullptr || *text == '\0') {
-    return false;
-  }
-  std::size_t value = 0;
-  for (const char* c = text; *c != '\0'; ++c) {
-    if (*c < '0' || *c > '9') {
-      return false;
-    }
-    value = value * 10 + static_cast<std::size_t>(*c - '0');
-    if (value > max) {
-      return false;
-    }
-  }
-  if (value < min) {
-    return false;
-  }
-  *out = value;
-  return true;
-}
+namespace dhat::runtime {
 
 std::string expand_file_pattern(const std::string& pattern, long pid) {
   std::string path;
@@ -58,10 +38,10 @@ RunSettings resolve_settings(const Options& options) {
   settings.max_frames = options.max_frames;
   if (settings.max_frames == 0) {
     const char* from_env = std::getenv("DHAT_MAX_FRAMES");
-    std::size_t parsed = 0;
+    std::uint64_t parsed = 0;
     if (from_env == nullptr) {
       settings.max_frames = kDefaultMaxFrames;
-    } else if (parse_bounded_number(from_env, 1, core::kMaxFramesLimit, &parsed)) {
+    } else if (format::parse_decimal(from_env, 1, core::kMaxFramesLimit, &parsed)) {
       settings.max_frames = parsed;
     } else {
       std::fprintf(stderr, "dhat: ignoring DHAT_MAX_FRAMES='%s': expected a whole number from 1 to %zu; using %zu\n",
@@ -90,4 +70,4 @@ RunSettings resolve_settings(const Options& options) {
   return settings;
 }
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime

@@ -4,9 +4,9 @@
 // started once, writes the snapshot. A malformed value gets one `dhat:` line and no handler.
 #pragma once
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 // Reads DHAT_SNAPSHOT_SIGNAL and installs the handler and helper thread (once per process).
 void install_snapshot_signal();
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime

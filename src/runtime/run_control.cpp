@@ -1,4 +1,4 @@
-#include "api/run_control.hpp"
+#include "runtime/run_control.hpp"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -7,17 +7,17 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "api/library_unload.hpp"
-#include "api/run_report.hpp"
-#include "api/snapshot_signal.hpp"
+#include "runtime/library_unload.hpp"
+#include "runtime/run_report.hpp"
+#include "runtime/snapshot_signal.hpp"
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 namespace {
 
-std::mutex& api_mutex() {
+std::mutex& run_mutex() {
   static std::mutex instance;
   return instance;
 }
@@ -63,7 +63,7 @@ void finish_at_exit() { finish_run(); }
 
 bool start_run(RunSettings settings) {
   core::ReentrancyGuard not_recorded;  // the profiler's own set-up allocations
-  std::lock_guard<std::mutex> hold(api_mutex());
+  std::lock_guard<std::mutex> hold(run_mutex());
   const core::Unwinder unwinder = settings.libgcc_unwinder ? core::Unwinder::libgcc : core::Unwinder::cfi_cache;
   if (!core::start_recording(core::RecorderSettings{settings.max_frames, settings.ad_hoc, unwinder})) {
     return false;
@@ -79,13 +79,13 @@ bool start_run(RunSettings settings) {
 
 void finish_run() {
   core::ReentrancyGuard not_recorded;
-  std::lock_guard<std::mutex> hold(api_mutex());
+  std::lock_guard<std::mutex> hold(run_mutex());
   finish_locked();
 }
 
 bool acquire_private_run() {
   core::ReentrancyGuard not_recorded;
-  std::lock_guard<std::mutex> hold(api_mutex());
+  std::lock_guard<std::mutex> hold(run_mutex());
   if (g_private_users > 0) {
     ++g_private_users;
     return true;
@@ -102,7 +102,7 @@ bool acquire_private_run() {
 
 void release_private_run() {
   core::ReentrancyGuard not_recorded;
-  std::lock_guard<std::mutex> hold(api_mutex());
+  std::lock_guard<std::mutex> hold(run_mutex());
   if (g_private_users > 0 && --g_private_users == 0) {
     finish_locked();
   }
@@ -131,7 +131,7 @@ bool write_snapshot_now(const std::string& path) {
 
 bool running_settings(RunSettings* out) {
   core::ReentrancyGuard not_recorded;
-  std::lock_guard<std::mutex> hold(api_mutex());
+  std::lock_guard<std::mutex> hold(run_mutex());
   if (!core::is_recording() && !core::is_ad_hoc_run()) {
     return false;
   }
@@ -139,4 +139,4 @@ bool running_settings(RunSettings* out) {
   return true;
 }
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime

@@ -1,23 +1,8 @@
-#include "report/frame.hpp"
-
-#include <cstdio>
+#include "report/symbolizer.hpp"
 
 #include "report/unloaded_code.hpp"
 
 namespace dhat::report {
-
-std::string format_frame(const Frame& frame) {
-  char address[32];
-  std::snprintf(address, sizeof address, "0x%llX: ", static_cast<unsigned long long>(frame.address));
-  std::string text = address;
-  text += frame.function.empty() ? "???" : frame.function;
-  if (!frame.file.empty()) {
-    text += " (" + frame.file + ":" + std::to_string(frame.line) + ")";
-  } else if (!frame.object.empty()) {
-    text += " (in " + frame.object + ")";
-  }
-  return text;
-}
 
 bool ResolvedFrames::find(std::uintptr_t return_address, std::vector<Frame>* frames) {
   auto cached = frames_.find(return_address);

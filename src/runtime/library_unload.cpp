@@ -1,4 +1,4 @@
-#include "api/library_unload.hpp"
+#include "runtime/library_unload.hpp"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -12,7 +12,7 @@
 #include "report/dwarf_symbolizer.hpp"
 #include "report/unloaded_code.hpp"
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 namespace {
 
@@ -96,4 +96,4 @@ thread_local int t_dlclose_depth = 0;  // dlclose may nest: a destructor can dlc
 void set_inside_dlclose(bool inside) noexcept { t_dlclose_depth += inside ? 1 : -1; }
 bool inside_dlclose() noexcept { return t_dlclose_depth > 0; }
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime

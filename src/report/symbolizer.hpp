@@ -1,28 +1,20 @@
-// One source-level frame of a program point, and how DHAT prints it.
+// The seam between symbolization and the rest of the report: what a return address is, as
+// source-level frames (format::Frame, written in DHAT's frame text by format/frame_text.hpp).
 //
 // Contract: a return address resolves to one or more Frames, innermost first (inlined
-// functions get their own entries with the same address, as Valgrind prints them).
+// functions get their own entries with the same address, as Valgrind prints them); never empty.
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "format/frame_text.hpp"
+
 namespace dhat::report {
 
-struct Frame {
-  std::uintptr_t address = 0;  // the call instruction's address (return address - 1)
-  std::string function;        // demangled; "???" when unknown
-  std::string file;            // "" when there is no line information
-  unsigned line = 0;
-  std::string object;  // the binary or library holding the code
-};
+using format::Frame;
 
-// Valgrind's shape: "0x4C2DB8F: function (file.c:123)", or "0x4C2DB8F: function (in /lib/x.so)".
-std::string format_frame(const Frame& frame);
-
-// Frame lists per return address; the seam between symbolization and the rest of the report.
 class Symbolizer {
  public:
   virtual ~Symbolizer() = default;
@@ -35,7 +27,7 @@ class Symbolizer {
 class ResolvedFrames {
  public:
   // True (and `frames` filled) if `return_address` needs no resolving.
-  bool find(std::uintptr_t return_address, std::vector<Frame>* frames);
+  [[nodiscard]] bool find(std::uintptr_t return_address, std::vector<Frame>* frames);
   const std::vector<Frame>& keep(std::uintptr_t return_address, std::vector<Frame> frames);
   std::size_t size() const noexcept { return frames_.size(); }
 

@@ -5,7 +5,7 @@
 // records; never throws; its own allocations are not recorded.
 #pragma once
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 void before_library_unload(void* handle) noexcept;
 
@@ -15,4 +15,4 @@ void before_library_unload(void* handle) noexcept;
 void set_inside_dlclose(bool inside) noexcept;
 bool inside_dlclose() noexcept;
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime

@@ -9,7 +9,7 @@
 
 #include "dhat/dhat.hpp"
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 inline constexpr const char* kDefaultFileName = "dhat-heap.json";
 inline constexpr const char* kDefaultAdHocFileName = "dhat-ad-hoc.json";
@@ -33,7 +33,4 @@ RunSettings resolve_settings(const Options& options);
 // The output path with every %p replaced by the process id (and %% by %).
 std::string expand_file_pattern(const std::string& pattern, long pid);
 
-// Parses a whole decimal number in [min, max]; false for anything else (sign, junk, overflow).
-bool parse_bounded_number(const char* text, std::size_t min, std::size_t max, std::size_t* out);
-
-}  // namespace dhat::api
+}  // namespace dhat::runtime

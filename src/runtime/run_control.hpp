@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "api/settings.hpp"
+#include "runtime/settings.hpp"
 
-namespace dhat::api {
+namespace dhat::runtime {
 
 // Starts a run with `settings`; false (and nothing changed) if one is running.
 bool start_run(RunSettings settings);
@@ -28,4 +28,4 @@ bool write_snapshot_now(const std::string& path);
 // A copy of the running run's settings; false when none runs.
 bool running_settings(RunSettings* out);
 
-}  // namespace dhat::api
+}  // namespace dhat::runtime
