@@ -1,6 +1,7 @@
 // dhat::Section: the allocations between two points, for this thread and for the process.
 #include "runtime/run_control.hpp"
 #include "core/recorder.hpp"
+#include "core/section_counters.hpp"
 #include "dhat/dhat.hpp"
 
 namespace dhat {

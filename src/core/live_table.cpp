@@ -44,7 +44,6 @@ void LiveTable::clear() noexcept {
   }
   pending_next_ = 0;
   pending_used_ = 0;
-  lost_ = 0;
   release(slots_, slot_count_, reserved_bytes_);
   __atomic_store_n(&slots_, nullptr, __ATOMIC_RELAXED);
   __atomic_store_n(&slot_count_, 0, __ATOMIC_RELAXED);
@@ -161,10 +160,10 @@ bool LiveTable::insert(std::uintptr_t address, const LiveBlock& block) noexcept 
   }
   Slot& oldest = pending_[pending_next_];
   if (oldest.address != 0) {
-    --pending_used_;
     if (!insert_now(oldest)) {
-      ++lost_;
+      return false;  // no memory to grow: the oldest keeps its place, this block is refused
     }
+    --pending_used_;
   }
   oldest = filled;
   ++pending_used_;

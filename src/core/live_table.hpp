@@ -2,7 +2,8 @@
 //
 // Contract: not thread-safe (the recorder serializes calls); memory from internal_alloc; an
 // insert that cannot get memory (or whose program point or size does not fit a slot: more than
-// 16 million program points, a block of 1 TiB) returns false and the block goes unrecorded.
+// 16 million program points, a block of 1 TiB) returns false, the table unchanged, and the
+// caller decides what the block becomes (the recorder counts it as dropped).
 // Open addressing with linear probing and backward-shift deletion (no tombstones). Memory is the
 // profiler's largest cost, so a slot is 16 bytes (size and program point share a word; no birth
 // time, see heap_model.hpp), four to a cache line, and the table grows by half, not double:
@@ -19,7 +20,8 @@
 // prefetched) and enters the table kPending inserts later, when that cache line has arrived. A
 // remove looks in the FIFO first, so a short-lived block never touches the big table at all.
 // In a heap of millions of blocks each table access is a cache miss, which this hides or avoids.
-// An insert that fails later for lack of memory is counted in `lost()`.
+// When the oldest waiting block cannot enter the table (no memory to grow it), it keeps its
+// place and the new insert is the one refused: a block once accepted is never lost.
 #pragma once
 
 #include <cstddef>
@@ -41,14 +43,12 @@ class LiveTable {
   LiveTable& operator=(const LiveTable&) = delete;
   ~LiveTable();
 
-  bool insert(std::uintptr_t address, const LiveBlock& block) noexcept;
+  [[nodiscard]] bool insert(std::uintptr_t address, const LiveBlock& block) noexcept;
   // Removes `address`; false if it is not a live block the profiler knows.
-  bool remove(std::uintptr_t address, LiveBlock* removed) noexcept;
+  [[nodiscard]] bool remove(std::uintptr_t address, LiveBlock* removed) noexcept;
   std::size_t size() const noexcept { return used_ + pending_used_; }
   // Whether the table has outgrown a core's cache (2 MiB and more): most lookups then miss.
   bool outgrew_cache() const noexcept { return slot_count_ >= (std::size_t{2} << 20) / sizeof(Slot); }
-  // Deferred inserts that found no memory (their blocks are no longer tracked).
-  std::size_t lost() const noexcept { return lost_; }
   // A hint that `address` is about to be inserted or removed: starts loading its home slot
   // (the table's one cache miss) while the caller does other work. Safe to call without the
   // recorder's lock: a prefetch never faults, and a stale table only wastes the hint.
@@ -94,12 +94,12 @@ class LiveTable {
     return line * kLine + (((address >> 5) + (mixed >> 40)) & (kLine - 1));
   }
   std::size_t next(std::size_t slot) const noexcept { return slot + 1 == slot_count_ ? 0 : slot + 1; }
-  bool grow() noexcept;
-  bool extend_slots(std::size_t new_count) noexcept;
+  [[nodiscard]] bool grow() noexcept;
+  [[nodiscard]] bool extend_slots(std::size_t new_count) noexcept;
   void rehash_in_place(std::size_t old_count) noexcept;
   static void release(Slot* slots, std::size_t count, std::size_t reserved_bytes) noexcept;
 
-  bool insert_now(const Slot& filled) noexcept;
+  [[nodiscard]] bool insert_now(const Slot& filled) noexcept;
 
   static constexpr std::size_t kPending = 8;
 
@@ -111,7 +111,6 @@ class LiveTable {
   Slot pending_[kPending] = {};   // address 0: an empty place
   std::size_t pending_next_ = 0;  // the oldest place, written next
   std::size_t pending_used_ = 0;
-  std::size_t lost_ = 0;
 };
 
 }  // namespace dhat::core

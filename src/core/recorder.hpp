@@ -1,4 +1,8 @@
-// The recorder: the one place where the hooks' events meet the profile's state.
+// The recorder: the one place where the hooks' events meet the profile's state. This header is
+// its surface, for the hooks, the runtime and the public API; the pieces behind it are
+// recorder_state.hpp (state and locks), accounting.hpp (what an event changes), delay_line.hpp
+// and thread_merge.hpp (the two ways an event waits), capture.hpp (stacks to program points)
+// and section_counters.hpp (what dhat::Section reads).
 //
 // Contract: every function is safe to call from any thread at any time, never allocates through
 // the hooks, and never throws. Events arriving while no heap run is recording (before start,
@@ -8,8 +12,7 @@
 // by whichever thread takes the lock next; a single thread with a heap of many blocks has its
 // last few events applied late, in order, to hide the live table's cache misses. Everything
 // that reads the state (counters, reports, stop) applies them first, so readers never see the
-// difference. After `stop_recording()` the
-// state is frozen until `release_recording()`.
+// difference. After `stop_recording()` the state is frozen until `release_recording()`.
 #pragma once
 
 #include <atomic>
@@ -17,10 +20,8 @@
 #include <cstdint>
 
 #include "core/heap_model.hpp"
-#include "core/live_table.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
-#include "core/thread_buffer.hpp"
 #include "core/timeline.hpp"
 
 namespace dhat::core {
@@ -38,13 +39,13 @@ struct RecorderSettings {
   std::size_t max_frames = 12;
   bool ad_hoc = false;  // record ad_hoc_event() calls instead of the heap
   Unwinder unwinder = Unwinder::cfi_cache;
-  // With threads, each thread buffers its events (thread_buffer.hpp) instead of taking the lock
+  // With threads, each thread buffers its events (thread_merge.hpp) instead of taking the lock
   // for each. Needs an invariant TSC; without one, or when false, every event takes the lock.
   bool thread_buffers = true;
 };
 
 // Starts a run; false if one is running or stopped but not yet released.
-bool start_recording(const RecorderSettings& settings) noexcept;
+[[nodiscard]] bool start_recording(const RecorderSettings& settings) noexcept;
 
 // `entry_frame`: __builtin_frame_address(0) of the hook the program called, so that the walk
 // starts at the program's frame; null: walk from here and trim the profiler's frames.
@@ -60,9 +61,8 @@ void prepare_free(void* block) noexcept;
 struct ReallocTicket {
   bool known = false;     // false: the old block was never recorded (or nothing is recording)
   bool buffered = false;  // the old block went into this thread's buffer (known is not yet known)
-  LiveBlock block{};
 };
-ReallocTicket realloc_detach(void* old_block) noexcept;
+[[nodiscard]] ReallocTicket realloc_detach(void* old_block) noexcept;
 void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
                     const void* entry_frame = nullptr) noexcept;
 
@@ -78,7 +78,7 @@ bool is_ad_hoc_run() noexcept;
 // (and `reader` not called) when nothing runs.
 using StateReader = void (*)(const HeapModel& model, const StackTable& stacks, const Timeline& timeline,
                              std::uint64_t now_us, void* context);
-bool read_state(StateReader reader, void* context) noexcept;
+[[nodiscard]] bool read_state(StateReader reader, void* context) noexcept;
 
 // Ends recording: waits for events in flight, sets t-end and freezes the model. False if nothing
 // was running.
@@ -87,22 +87,9 @@ bool stop_recording() noexcept;
 std::size_t dropped_events() noexcept;
 // This run's stack walks that the cached-CFI walker could not do and libgcc did (slowly).
 std::size_t libgcc_walks() noexcept;
-// Whether this run's threads buffer their events (false: one lock per event; see recorder.cpp).
+// Whether this run's threads buffer their events (false: one lock per event; see thread_merge.hpp).
 bool threads_buffer_events() noexcept;
 // Frees the frozen state and allows the next start.
 void release_recording() noexcept;
-
-// What this thread allocated and freed while heap runs recorded, up to now (its buffered events
-// applied first). Zero-cost to call while nothing records.
-ThreadHeapCounters this_thread_counters() noexcept;
-// Sets this thread's high-water mark of live bytes (sections restart and restore it).
-void set_this_thread_peak(std::int64_t peak_live_bytes) noexcept;
-
-// Process-wide high-water marks of live bytes for scoped sections: open one, read its maximum of
-// the global live bytes since it opened (it reports the live bytes at opening through
-// `live_bytes_now`), close it. -1 when all slots are in use.
-int open_watermark(std::uint64_t* live_bytes_now) noexcept;
-std::uint64_t watermark_peak(int slot) noexcept;
-void close_watermark(int slot) noexcept;
 
 }  // namespace dhat::core

@@ -6,9 +6,18 @@
 // instruction and never calls __tls_get_addr, which could itself allocate.
 #pragma once
 
+// Initial-exec TLS, and constant initialization said on the declaration: without it every access
+// from another file would first test (and maybe call) the variable's TLS init function.
+#define DHAT_TLS __attribute__((tls_model("initial-exec")))
+#if defined(__clang__)
+#define DHAT_CONSTINIT [[clang::require_constant_initialization]]
+#else
+#define DHAT_CONSTINIT __constinit  // GCC's C++20 constinit, available in C++17 as an extension
+#endif
+
 namespace dhat::core {
 
-extern thread_local bool t_inside_profiler __attribute__((tls_model("initial-exec")));
+extern DHAT_CONSTINIT thread_local bool t_inside_profiler DHAT_TLS;
 
 class ReentrancyGuard {
  public:

@@ -73,7 +73,9 @@ void before_library_unload(void* handle) noexcept {
     if (collected.range.begin >= collected.range.end) {
       return;
     }
-    core::read_state(&collect_addresses, &collected);
+    if (!core::read_state(&collect_addresses, &collected)) {
+      return;  // the run ended meanwhile
+    }
     std::sort(collected.addresses.begin(), collected.addresses.end());
     collected.addresses.erase(std::unique(collected.addresses.begin(), collected.addresses.end()),
                               collected.addresses.end());

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "core/recorder.hpp"
+#include "core/section_counters.hpp"
+#include "internal_alloc_plain.hpp"
 
 using namespace dhat::core;
 
@@ -203,6 +205,100 @@ TEST_P(HandOffTest, ThisThreadsCountersAreExactInsideAThread) {
 INSTANTIATE_TEST_SUITE_P(Recorder, HandOffTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? std::string("Buffered") : std::string("Locked");
+                         });
+
+
+// When the profiler's own memory runs out, a block it cannot put into the live table is counted
+// as dropped and leaves the model with it, so that the totals stay consistent and every block
+// it did keep still balances; no block it accepted is lost later. Each route an event can take:
+// the single thread, a thread with buffers, a thread taking the lock.
+enum class Route { single_thread, buffered_thread, locked_thread };
+
+class OutOfMemoryTest : public ::testing::TestWithParam<Route> {
+ protected:
+  void SetUp() override {
+    RecorderSettings settings{8};
+    settings.thread_buffers = GetParam() == Route::buffered_thread;
+    ASSERT_TRUE(start_recording(settings));
+  }
+  void TearDown() override {
+    fail_internal_allocations_for_tests(false);
+    stop_recording();
+    release_recording();
+  }
+  template <typename Body>
+  void on_route(Body body) {
+    if (GetParam() == Route::single_thread) {
+      body();
+    } else {
+      std::thread thread(body);
+      thread.join();
+    }
+  }
+};
+
+// Eight blocks fit the live table's queue of recent inserts without any table memory; the
+// ninth insert needs the table, which cannot be allocated: that insert is refused.
+constexpr std::uintptr_t kQueued = 8;
+
+TEST_P(OutOfMemoryTest, ARefusedAllocationIsDroppedAndTheBlocksBeforeItStillBalance) {
+  on_route([] {
+    for (std::uintptr_t i = 0; i <= kQueued; ++i) {
+      if (i == kQueued) {
+        current_counters();  // everything so far applied while memory lasts
+        fail_internal_allocations_for_tests(true);
+      }
+      record_alloc(fake_block(i), 100);
+    }
+    const GlobalCounters c = current_counters();
+    fail_internal_allocations_for_tests(false);
+    EXPECT_EQ(dropped_events(), 1U);
+    EXPECT_EQ(c.total_blocks, kQueued);
+    EXPECT_EQ(c.curr_blocks, kQueued);
+    EXPECT_EQ(c.curr_bytes, kQueued * 100);
+    for (std::uintptr_t i = 0; i <= kQueued; ++i) {
+      record_free(fake_block(i));  // the refused block's free changes nothing
+    }
+    EXPECT_EQ(current_counters().curr_blocks, 0U);
+    EXPECT_EQ(current_counters().curr_bytes, 0U);
+  });
+}
+
+TEST_P(OutOfMemoryTest, ABlockAFailedReallocCannotPutBackIsDroppedAndLeavesTheModel) {
+  on_route([] {
+    for (std::uintptr_t i = 0; i < kQueued; ++i) {
+      record_alloc(fake_block(i), 100);
+    }
+    current_counters();  // applied while memory lasts
+    const ReallocTicket ticket = realloc_detach(fake_block(5));
+    fail_internal_allocations_for_tests(true);
+    realloc_attach(ticket, fake_block(5), nullptr, 1U << 30);  // realloc failed: the block goes back
+    const GlobalCounters c = current_counters();
+    fail_internal_allocations_for_tests(false);
+    EXPECT_EQ(dropped_events(), 1U);
+    EXPECT_EQ(c.total_blocks, kQueued);
+    EXPECT_EQ(c.curr_blocks, kQueued - 1);
+    EXPECT_EQ(c.curr_bytes, (kQueued - 1) * 100);
+    for (std::uintptr_t i = 0; i < kQueued; ++i) {
+      record_free(fake_block(i));
+    }
+    EXPECT_EQ(current_counters().curr_blocks, 0U);
+    EXPECT_EQ(current_counters().curr_bytes, 0U);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Recorder, OutOfMemoryTest,
+                         ::testing::Values(Route::single_thread, Route::buffered_thread, Route::locked_thread),
+                         [](const ::testing::TestParamInfo<Route>& info) {
+                           switch (info.param) {
+                             case Route::single_thread:
+                               return std::string("SingleThread");
+                             case Route::buffered_thread:
+                               return std::string("BufferedThread");
+                             case Route::locked_thread:
+                               return std::string("LockedThread");
+                           }
+                           return std::string();
                          });
 
 }  // namespace

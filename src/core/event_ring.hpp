@@ -1,8 +1,8 @@
-// A thread's buffer of heap events, stamped with the time-stamp counter, waiting to be applied
-// to the profile in time order by whichever thread holds the recorder's lock next.
+// A thread's ring of heap events, stamped with the time-stamp counter, waiting to be applied to
+// the profile in time order by whichever thread holds the recorder's lock next (thread_merge.hpp).
 //
 // Contract: one producer (the owning thread) and one consumer at a time (a thread holding the
-// recorder's lock). The producer never waits except when its buffer is full. The consumer
+// recorder's lock). The producer never waits except when its ring is full. The consumer
 // applies an event only once no thread can still publish an earlier one: a thread marks itself
 // "in flight" (with a reading no later than its next stamp) before it reads the counter, and
 // the consumer reads the counter before it reads the marks (see `stamp_and_publish`). So the
@@ -11,9 +11,9 @@
 // agrees with. This needs a TSC that runs at one rate and agrees across cores (invariant TSC).
 //
 // Why: with threads, one shared lock per event cost 18x the plain run on four threads (each
-// event moved the lock's cache line and the tables' lines between cores). A buffered event
-// costs the producer a handful of stores to lines only it writes, and the consumer applies
-// events in batches.
+// event moved the lock's cache line and the tables' lines between cores). A ring event costs
+// the producer a handful of stores to lines only it writes, and the consumer applies events in
+// batches.
 #pragma once
 
 #include <x86intrin.h>
@@ -22,49 +22,17 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/live_table.hpp"
-#include "core/stack_table.hpp"
+#include "core/heap_event.hpp"
+#include "core/internal_check.hpp"
 
 namespace dhat::core {
 
-// What a thread allocated and freed while a heap run recorded (for scoped sections).
-struct ThreadHeapCounters {
-  std::uint64_t blocks = 0;          // blocks allocated (realloc counts, as in the totals)
-  std::uint64_t bytes = 0;           // bytes allocated
-  std::int64_t live_bytes = 0;       // allocated minus freed by this thread (may go negative)
-  std::int64_t peak_live_bytes = 0;  // high-water mark of live_bytes; sections reset it
-};
-
-enum class EventKind : std::uint8_t {
-  alloc,           // address, size, pp
-  free,            // address
-  realloc_from,    // address: the block realloc is about to move or resize (before the call)
-  realloc_to,      // address, size, pp (the site, if the old block was unknown): realloc's result
-  realloc_failed,  // address: realloc failed, the old block stays
-};
-
-struct BufferedEvent {
+// A heap event with its TSC stamp, as the ring holds it.
+struct StampedEvent {
   std::uint64_t tsc = 0;
-  std::uintptr_t address = 0;
-  std::uint64_t size_and_kind = 0;  // size | kind << 56
-  PpId pp = kNoPp;
-  std::uint32_t generation = 0;  // the run it belongs to (see recorder.cpp)
-
-  static constexpr unsigned kKindShift = 56;
-  static BufferedEvent make(EventKind kind, std::uintptr_t address, std::uint64_t size, PpId pp,
-                            std::uint32_t generation) noexcept {
-    BufferedEvent e;
-    e.address = address;
-    e.size_and_kind = (size & ((std::uint64_t{1} << kKindShift) - 1)) | std::uint64_t{static_cast<std::uint8_t>(kind)}
-                                                                            << kKindShift;
-    e.pp = pp;
-    e.generation = generation;
-    return e;
-  }
-  EventKind kind() const noexcept { return static_cast<EventKind>(size_and_kind >> kKindShift); }
-  std::uint64_t size() const noexcept { return size_and_kind & ((std::uint64_t{1} << kKindShift) - 1); }
+  HeapEvent event;
 };
-static_assert(sizeof(BufferedEvent) == 32, "two events per cache line");
+static_assert(sizeof(StampedEvent) == 32, "two events per cache line");
 
 // A TSC reading taken only after every earlier instruction (a store of the in-flight mark
 // included) has completed.
@@ -80,7 +48,7 @@ inline std::uint64_t tsc_before_later() noexcept {
   return tsc;
 }
 
-class ThreadBuffer {
+class EventRing {
  public:
   static constexpr std::size_t kCapacity = 8192;
   static constexpr std::uint64_t kIdle = ~std::uint64_t{0};
@@ -96,7 +64,7 @@ class ThreadBuffer {
   }
 
   // Stamps `event` with the TSC and publishes it. Requires !full().
-  void stamp_and_publish(BufferedEvent event) noexcept {
+  void stamp_and_publish(const HeapEvent& event) noexcept {
     // The mark is this thread's previous stamp: no later than the one about to be taken. It
     // must be visible to a consumer that reads its own counter before this stamp. Either the
     // mark is stored with a full barrier (an exchange), which costs this thread a drain of its
@@ -113,10 +81,13 @@ class ThreadBuffer {
     }
     // Fenced either way: the stamp must follow every load before it, or a thread that frees a
     // block handed over by another (a load saw it) could stamp its free before the allocation.
-    event.tsc = tsc_after_earlier();
-    last_tsc_ = event.tsc;
+    const std::uint64_t tsc = tsc_after_earlier();
+    last_tsc_ = tsc;
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
-    events_[head % kCapacity] = event;
+    DHAT_INTERNAL_CHECK(head - cached_tail_ < kCapacity);  // the producer checked full() first
+    StampedEvent& slot = events_[head % kCapacity];
+    slot.tsc = tsc;
+    slot.event = event;
     // The consumer last read the slots ahead: claim them for writing before they are needed.
     asm volatile("prefetchw %0" : : "m"(events_[(head + kPrefetchAhead) % kCapacity]));
     head_.store(head + 1, std::memory_order_release);
@@ -128,10 +99,14 @@ class ThreadBuffer {
   std::uint64_t in_flight_mark() const noexcept { return in_flight_.load(std::memory_order_acquire); }
   std::uint64_t published_end() const noexcept { return head_.load(std::memory_order_acquire); }
   std::uint64_t consumed_end() const noexcept { return tail_.load(std::memory_order_relaxed); }
-  const BufferedEvent& event_at(std::uint64_t position) const noexcept { return events_[position % kCapacity]; }
-  void consume_until(std::uint64_t position) noexcept { tail_.store(position, std::memory_order_release); }
+  const StampedEvent& event_at(std::uint64_t position) const noexcept { return events_[position % kCapacity]; }
+  void consume_until(std::uint64_t position) noexcept {
+    DHAT_INTERNAL_CHECK(position >= tail_.load(std::memory_order_relaxed) &&
+                        position <= head_.load(std::memory_order_acquire));
+    tail_.store(position, std::memory_order_release);
+  }
 
-  // Back to an empty buffer for a new owner (consumer side, buffer fully consumed).
+  // Back to an empty ring for a new owner (consumer side, ring fully consumed).
   // `fenced_marks`: whether consumers go without the process-wide barrier.
   void reset_for_new_owner(bool fenced_marks) noexcept {
     fenced_marks_ = fenced_marks;
@@ -141,14 +116,6 @@ class ThreadBuffer {
     cached_tail_ = 0;
     last_tsc_ = 0;
   }
-
-  // State the consumer keeps for this thread (only touched with the recorder's lock held).
-  ThreadHeapCounters counters{};
-  bool detached_known = false;  // the block of the pending realloc_from was live
-  LiveBlock detached{};
-  std::uint64_t merge_position = 0;  // scratch for the merge
-  std::uint64_t merge_end = 0;
-  ThreadBuffer* next = nullptr;  // in the recorder's list of buffers
 
  private:
   // Written by the producer on every event, read by the consumer.
@@ -160,7 +127,7 @@ class ThreadBuffer {
   static constexpr std::size_t kPrefetchAhead = 8;
   // Written by the consumer.
   alignas(64) std::atomic<std::uint64_t> tail_{0};
-  alignas(64) BufferedEvent events_[kCapacity];
+  alignas(64) StampedEvent events_[kCapacity];
 };
 
 }  // namespace dhat::core

@@ -1,0 +1,197 @@
+// The recorder's state, its two locks, and the token that proves a caller may change it.
+//
+// Contract: one RecorderState for the process (constant-initialized static storage, never
+// destroyed: allocations arrive from static initializers and destructors of other libraries).
+// Everything in it that events change is changed only through a `Locked` token, and only a
+// `RecorderLock` makes one: either the recorder's lock is held, or the process has a single
+// thread (glibc's __libc_single_threaded) and nobody else can be inside. The stack table has a
+// lock of its own (StacksLock), taken after the main one when both are needed, so that threads
+// can intern new stacks while another thread applies a batch of events.
+//
+// Thread-locals here use initial-exec TLS: one instruction to reach, and no __tls_get_addr call
+// that could itself allocate.
+#pragma once
+
+#include <pthread.h>
+#include <sys/single_threaded.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/clock.hpp"
+#include "core/delay_line.hpp"
+#include "core/heap_model.hpp"
+#include "core/internal_check.hpp"
+#include "core/live_table.hpp"
+#include "core/reentrancy_guard.hpp"
+#include "core/recorder.hpp"
+#include "core/section_counters.hpp"
+#include "core/spin_lock.hpp"
+#include "core/stack_table.hpp"
+#include "core/timeline.hpp"
+
+namespace dhat::core {
+
+struct ThreadBuffer;
+
+// What the recorder keeps per thread for the events it applies: the thread's counters (for
+// sections) and the block of a realloc in progress, out of the live table between realloc_from
+// and realloc_to (or realloc_failed).
+struct ThreadState {
+  ThreadHeapCounters counters;
+  bool detached_known = false;  // the block of the pending realloc_from was live
+  LiveBlock detached{};
+};
+
+inline constexpr int kWatermarkSlots = 32;
+
+struct RecorderState {
+  // The lock has a cache line to itself: threads waiting for it read it over and over, which
+  // would otherwise keep stealing the line of whatever the holder is writing next to it.
+  alignas(64) SpinLock mutex;
+  // Guards `stacks` (and `stacks_generation`) against threads interning new stacks without
+  // `mutex`, which a thread applying a batch of events holds for a while.
+  alignas(64) SpinLock stacks_mutex;
+  alignas(64) RecorderSettings settings;
+  ProfileClock clock;
+  StackTable stacks;
+  std::uint32_t stacks_generation = 0;   // the run the stack table belongs to
+  std::uint32_t generation = 0;          // the run being recorded (events of others are dropped)
+  std::uint64_t last_event_us = 0;       // event times never go backwards (see event_time)
+  std::uint64_t last_merged_tsc = 0;     // the merge applies ring events in stamp order (checked)
+  ThreadBuffer* buffers = nullptr;       // every thread with a buffer
+  ThreadBuffer* free_buffers = nullptr;  // buffers of exited threads, for reuse
+  pthread_key_t buffer_key{};            // its destructor hands a buffer back at thread exit
+  bool buffer_key_ready = false;
+  // Whether the process-wide barrier works (decided at the first buffer): without it, threads
+  // fence their own marks.
+  enum class Barrier { unknown, enabled, unavailable } barrier = Barrier::unknown;
+  LiveTable live;
+  HeapModel model;
+  Timeline timeline;
+  DelayLine delay;
+  std::size_t dropped = 0;  // events that could not be recorded (no memory, or no slot)
+  int open_watermarks = 0;
+  bool watermark_open[kWatermarkSlots] = {};
+  std::uint64_t watermark_max[kWatermarkSlots] = {};
+};
+
+// The state lives from before the first constructor to after the last destructor: it is
+// constant-initialized (recorder_state.cpp makes the compiler check that no constructor code
+// runs), and the union never destroys it (hooks may run during static destruction). A
+// function-local static did the same at the cost of a guard check and a call on every event
+// (1.3% of new_delete); so does an out-of-line accessor.
+union StateStorage {
+  RecorderState state;
+  constexpr StateStorage() : state() {}
+  ~StateStorage() {}  // NOLINT(modernize-use-equals-default): `= default` is deleted here
+};
+extern StateStorage g_state_storage;
+
+inline RecorderState& state() noexcept { return g_state_storage.state; }
+
+// ---- Run-wide flags, read without the lock ----
+// This run buffers threads' events (settings and an invariant TSC).
+extern std::atomic<bool> g_buffered;
+// Walks handed to libgcc this run (see libgcc_walks()): a slow path, so a shared counter is fine.
+extern std::atomic<std::size_t> g_libgcc_walks;
+// The current run's number (from 1), so that memo entries and events of an earlier run never match.
+extern std::atomic<std::uint32_t> g_generation;
+
+inline bool phase_is(Phase phase) noexcept {
+  return g_phase.load(std::memory_order_relaxed) == static_cast<int>(phase);
+}
+inline void set_phase(Phase phase) noexcept { g_phase.store(static_cast<int>(phase), std::memory_order_release); }
+
+// ---- Per thread ----
+// True while this thread is inside the recorder's critical code (a lock held, or an event half
+// published): a free it makes then (a state reader's, a signal handler's) is not recorded.
+extern DHAT_CONSTINIT thread_local bool t_holds_lock DHAT_TLS;
+// This thread's state for events applied directly (not through its buffer).
+extern DHAT_CONSTINIT thread_local ThreadState t_state DHAT_TLS;
+// This thread's event buffer (null until its first buffered event), and whether the thread has
+// gone past its exit's clean-up of it (its last events then take the lock).
+extern DHAT_CONSTINIT thread_local ThreadBuffer* t_buffer DHAT_TLS;
+extern DHAT_CONSTINIT thread_local bool t_buffer_retired DHAT_TLS;
+
+// Proof that the caller may change the recorder's state (see the contract above). Functions that
+// change shared state take `const Locked&`; only RecorderLock can be one.
+class Locked {
+ public:
+  Locked(const Locked&) = delete;
+  Locked& operator=(const Locked&) = delete;
+  RecorderState* operator->() const noexcept { return &state_; }
+  RecorderState& operator*() const noexcept { return state_; }
+
+ protected:
+  explicit Locked(RecorderState& recorder) noexcept : state_(recorder) {}
+  ~Locked() = default;
+
+ private:
+  RecorderState& state_;
+};
+
+// The recorder's lock, marking the owning thread: a free made while this thread holds it (by a
+// state reader) must not try to take it again.
+//
+// While the process has a single thread (glibc's __libc_single_threaded: true until the first
+// pthread_create), no other thread can be inside, and the lock's two atomic operations (a sixth
+// of a profiled new/delete pair) are skipped. A thread can only appear through pthread_create
+// called by that one thread, never while it is in here, and pthread_create orders everything
+// before it with the new thread.
+class RecorderLock final : public Locked {
+ public:
+  RecorderLock() noexcept : RecorderLock(state()) {}
+  explicit RecorderLock(RecorderState& recorder) noexcept
+      : Locked(recorder), recorder_(recorder), locked_(__libc_single_threaded == 0) {
+    if (locked_) {
+      recorder_.mutex.lock();
+    }
+    DHAT_INTERNAL_CHECK(!locked_ || recorder_.mutex.held());
+    t_holds_lock = true;
+  }
+  ~RecorderLock() {
+    t_holds_lock = false;
+    if (locked_) {
+      recorder_.mutex.unlock();
+    }
+  }
+  RecorderLock(const RecorderLock&) = delete;
+  RecorderLock& operator=(const RecorderLock&) = delete;
+  // True if the lock was taken: other threads exist, and the state's cache lines were probably
+  // last written by another core.
+  bool shared() const noexcept { return locked_; }
+
+ private:
+  RecorderState& recorder_;
+  bool locked_;
+};
+
+// The stack table's lock, for interning (skipped while the process has one thread, like
+// RecorderLock's).
+class StacksLock {
+ public:
+  explicit StacksLock(RecorderState& recorder) noexcept
+      : recorder_(recorder), locked_(__libc_single_threaded == 0) {
+    if (locked_) {
+      recorder_.stacks_mutex.lock();
+    }
+  }
+  ~StacksLock() {
+    if (locked_) {
+      recorder_.stacks_mutex.unlock();
+    }
+  }
+  StacksLock(const StacksLock&) = delete;
+  StacksLock& operator=(const StacksLock&) = delete;
+
+ private:
+  RecorderState& recorder_;
+  bool locked_;
+};
+
+// Installs (once) the fork handlers that keep the state consistent across fork().
+void install_fork_handlers() noexcept;
+
+}  // namespace dhat::core
