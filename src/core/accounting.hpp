@@ -126,12 +126,13 @@ inline void apply_event(const Locked& s, ThreadState& thread, const HeapEvent& e
   }
 }
 
-// The delay line's events are allocs and frees only (delay_line.hpp).
-__attribute__((always_inline)) inline void apply_delayed(const Locked& s, const DelayedEvent& d, ThreadState& thread) {
-  if (d.event.kind() == EventKind::alloc) {
-    add_block(s, thread.counters, d.event.address, d.event.size(), d.event.pp, d.time_us);
+// An alloc or free event (the delay line holds no other kind: delay_line.hpp).
+__attribute__((always_inline)) inline void apply_alloc_or_free(const Locked& s, ThreadState& thread,
+                                                               const HeapEvent& e, std::uint64_t now) {
+  if (e.kind() == EventKind::alloc) {
+    add_block(s, thread.counters, e.address, e.size(), e.pp, now);
   } else {
-    remove_block(s, thread.counters, d.event.address, d.time_us);
+    remove_block(s, thread.counters, e.address, now);
   }
 }
 
@@ -140,7 +141,7 @@ __attribute__((always_inline)) inline void apply_delayed(const Locked& s, const 
 __attribute__((always_inline)) inline void flush_delay_line(const Locked& s) {
   s->delay.flush([&s](const DelayedEvent& d, ThreadState& thread) {
     if (d.event.generation == s->generation && phase_is(Phase::recording)) {
-      apply_delayed(s, d, thread);
+      apply_alloc_or_free(s, thread, d.event, d.time_us);
     }
   });
 }

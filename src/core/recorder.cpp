@@ -20,13 +20,15 @@ namespace {
 __attribute__((always_inline)) inline void record_single_threaded(const Locked& s, const HeapEvent& e) {
   const EventKind kind = e.kind();
   if (kind == EventKind::alloc || kind == EventKind::free) {
-    const DelayedEvent delayed{s->clock.now_us(), e};
+    const std::uint64_t now = s->clock.now_us();
     if (s->live.outgrew_cache()) {
-      s->delay.push(delayed, &t_state, [&s](const DelayedEvent& d, ThreadState& thread) { apply_delayed(s, d, thread); });
+      s->delay.push(now, e, &t_state, [&s](const DelayedEvent& oldest, ThreadState& thread) {
+        apply_alloc_or_free(s, thread, oldest.event, oldest.time_us);
+      });
       return;
     }
     flush_delay_line(s);
-    apply_delayed(s, delayed, t_state);
+    apply_alloc_or_free(s, t_state, e, now);
     return;
   }
   flush_delay_line(s);
@@ -39,41 +41,50 @@ struct Routed {
   ThreadState* applied_to = nullptr;  // applied now, to this thread state
 };
 
+// For an event made without a capture (a free, a realloc's steps): it belongs to whichever run
+// records when it is applied. Known at compile time, so a free needs no look at the run number.
+constexpr std::uint32_t kCurrentRun = ~std::uint32_t{0};
+
 // The three ways a heap event reaches the profile, decided here and nowhere else:
 //  - the process has one thread: no lock, and the clock alone orders events;
 //  - threads buffer their events: into this thread's ring, applied later in stamp order;
 //  - otherwise: take the lock, apply what waits, then this event.
-// Events of another run (`e.generation`) or made after stop are dropped.
-__attribute__((always_inline)) inline Routed route_event(const HeapEvent& e) {
+// Events of another run (`generation`, or kCurrentRun) or made after stop are dropped. The
+// fields come by value, so that the event is written straight to where it is kept.
+__attribute__((always_inline)) inline Routed route_event(EventKind kind, std::uintptr_t address, std::uint64_t size,
+                                                         PpId pp, std::uint32_t generation) {
   Routed routed;
   if (__libc_single_threaded != 0) {
     RecorderLock s;  // takes no lock: see RecorderLock
-    if (phase_is(Phase::recording) && e.generation == s->generation) {
-      record_single_threaded(s, e);
+    if (phase_is(Phase::recording) && (generation == kCurrentRun || generation == s->generation)) {
+      record_single_threaded(s, HeapEvent::make(kind, address, size, pp, s->generation));
       routed.applied_to = &t_state;
     }
     return routed;
   }
   if (ThreadBuffer* buffer = buffer_for_this_thread()) {
-    publish(*buffer, e);
+    if (generation == kCurrentRun) {
+      generation = g_generation.load(std::memory_order_relaxed);
+    }
+    publish(*buffer, HeapEvent::make(kind, address, size, pp, generation));
     routed.published = true;
     return routed;
   }
   RecorderLock s;
-  if (!phase_is(Phase::recording) || e.generation != s->generation) {
+  if (!phase_is(Phase::recording) || (generation != kCurrentRun && generation != s->generation)) {
     return routed;
   }
   // The state's cache lines were probably last written by another core: start loading them all.
   s->live.prefetch_own_fields();
-  s->model.prefetch_for(e.pp);
+  s->model.prefetch_for(pp);
   apply_waiting_events(s);
   std::uint64_t now = 0;
-  if (e.kind() != EventKind::realloc_from) {  // detaching the old block needs no time
+  if (kind != EventKind::realloc_from) {  // detaching the old block needs no time
     now = event_time(s, s->clock.now_us());
     s->timeline.prefetch_for(now);
   }
   routed.applied_to = &own_state(s);
-  apply_event(s, *routed.applied_to, e, now);
+  apply_event(s, *routed.applied_to, HeapEvent::make(kind, address, size, pp, s->generation), now);
   return routed;
 }
 
@@ -84,8 +95,7 @@ DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const vo
   CapturedStack captured;
   capture(recorder, captured, entry_frame);
   const PpId pp = program_point_of(recorder, captured);
-  route_event(
-      HeapEvent::make(EventKind::alloc, reinterpret_cast<std::uintptr_t>(block), bytes, pp, captured.generation));
+  route_event(EventKind::alloc, reinterpret_cast<std::uintptr_t>(block), bytes, pp, captured.generation);
 }
 
 }  // namespace
@@ -149,8 +159,7 @@ void record_free(void* block) noexcept {
   if (t_holds_lock || block == nullptr) {
     return;
   }
-  route_event(
-      HeapEvent::make(EventKind::free, reinterpret_cast<std::uintptr_t>(block), 0, kNoPp, current_generation()));
+  route_event(EventKind::free, reinterpret_cast<std::uintptr_t>(block), 0, kNoPp, kCurrentRun);
 }
 
 ReallocTicket realloc_detach(void* old_block) noexcept {
@@ -158,8 +167,8 @@ ReallocTicket realloc_detach(void* old_block) noexcept {
   if (t_holds_lock || old_block == nullptr) {
     return ticket;
   }
-  const Routed routed = route_event(HeapEvent::make(EventKind::realloc_from, reinterpret_cast<std::uintptr_t>(old_block),
-                                                   0, kNoPp, current_generation()));
+  const Routed routed =
+      route_event(EventKind::realloc_from, reinterpret_cast<std::uintptr_t>(old_block), 0, kNoPp, kCurrentRun);
   // Applied already unless buffered: the thread state it changed says whether the block was live.
   ticket.buffered = routed.published;
   ticket.known = routed.applied_to != nullptr && routed.applied_to->detached_known;
@@ -177,13 +186,12 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
     return;
   }
   if (new_block == nullptr) {
-    route_event(HeapEvent::make(EventKind::realloc_failed, reinterpret_cast<std::uintptr_t>(old_block), 0, kNoPp,
-                                current_generation()));
+    route_event(EventKind::realloc_failed, reinterpret_cast<std::uintptr_t>(old_block), 0, kNoPp, kCurrentRun);
     return;
   }
   // Buffered, whether the old block was known is decided when the events are applied: capture
   // the site now in case it was not (the realloc then counts as an allocation here).
-  std::uint32_t generation = current_generation();
+  std::uint32_t generation = kCurrentRun;
   PpId pp = kNoPp;
   if (ticket.buffered) {
     ReentrancyGuard guard;
@@ -194,7 +202,7 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
       generation = captured.generation;
     }
   }
-  route_event(HeapEvent::make(EventKind::realloc_to, reinterpret_cast<std::uintptr_t>(new_block), bytes, pp, generation));
+  route_event(EventKind::realloc_to, reinterpret_cast<std::uintptr_t>(new_block), bytes, pp, generation);
 }
 
 DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept {

@@ -28,7 +28,8 @@ namespace dhat::core {
 
 enum class Phase : int { idle = 0, recording = 1, stopped = 2, ad_hoc = 3 };
 
-extern std::atomic<int> g_phase;
+// Hidden: a default-visibility declaration would be reached through the GOT from the hooks.
+extern std::atomic<int> g_phase __attribute__((visibility("hidden")));
 
 // True while a heap run records: the hooks' only check.
 inline bool is_recording() noexcept {

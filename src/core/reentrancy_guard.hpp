@@ -15,9 +15,14 @@
 #define DHAT_CONSTINIT __constinit  // GCC's C++20 constinit, available in C++17 as an extension
 #endif
 
+// For the recorder's globals declared in one file and defined in another: -fvisibility=hidden
+// covers definitions only, and a default-visibility declaration is reached through the GOT (one
+// more load per access; in the preload library, a real one).
+#define DHAT_HIDDEN __attribute__((visibility("hidden")))
+
 namespace dhat::core {
 
-extern DHAT_CONSTINIT thread_local bool t_inside_profiler DHAT_TLS;
+extern DHAT_CONSTINIT thread_local bool t_inside_profiler DHAT_TLS DHAT_HIDDEN;
 
 class ReentrancyGuard {
  public:
