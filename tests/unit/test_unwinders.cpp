@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/cfi_unwinder.hpp"
+#include "core/dwarf_cfi.hpp"
 #include "core/stack_capture.hpp"
 
 using namespace dhat::core;
@@ -109,12 +110,12 @@ TEST(Unwinders, SameFramesThroughGlibcAndLibstdcxxCallbacks) {
 
 TEST(Unwinders, RulesOfKnownShapes) {
   // recurse() keeps its return address at CFA - 8 with an rsp-based CFA (or rbp at -O0).
-  const UnwindRule rule = explain_rule(reinterpret_cast<std::uintptr_t>(&recurse) + 1);
+  const UnwindRule rule = rule_for_pc(reinterpret_cast<std::uintptr_t>(&recurse) + 1);
   EXPECT_TRUE(rule.valid);
   EXPECT_FALSE(rule.outermost);
   EXPECT_GE(rule.cfa_offset, 8);
   // No code at all: no rule.
-  EXPECT_FALSE(explain_rule(16).valid);
+  EXPECT_FALSE(rule_for_pc(16).valid);
 }
 
 }  // namespace

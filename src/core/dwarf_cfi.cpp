@@ -1,0 +1,346 @@
+#include "core/dwarf_cfi.hpp"
+
+#include <dwarf.h>
+
+#include <cstring>
+
+// libgcc's FDE lookup (exported by libgcc_s and libgcc_eh since GCC 3.0): finds the FDE of a pc
+// through the loader's lock-free _dl_find_object on glibc 2.35+, and gives the function start.
+struct DwarfEhBases {
+  void* tbase;
+  void* dbase;
+  void* func;
+};
+extern "C" const void* _Unwind_Find_FDE(void* pc, DwarfEhBases* bases);  // NOLINT(bugprone-reserved-identifier)
+
+namespace dhat::core {
+
+namespace {
+
+// x86-64's DWARF register numbers (System V psABI, "DWARF Register Number Mapping").
+constexpr int kRegRbp = 6;
+constexpr int kRegRsp = 7;
+constexpr int kRegReturnAddress = 16;
+
+struct Reader {
+  const std::uint8_t* p;
+  const std::uint8_t* end;
+
+  bool more() const { return p < end; }
+  std::uint8_t u8() { return p < end ? *p++ : 0; }
+  std::uint64_t uleb() {
+    std::uint64_t value = 0;
+    int shift = 0;
+    while (p < end) {
+      const std::uint8_t byte = *p++;
+      if (shift < 64) {
+        value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      }
+      shift += 7;
+      if ((byte & 0x80) == 0) {
+        break;
+      }
+    }
+    return value;
+  }
+  std::int64_t sleb() {
+    std::int64_t value = 0;
+    int shift = 0;
+    std::uint8_t byte = 0;
+    while (p < end) {
+      byte = *p++;
+      if (shift < 64) {
+        value |= static_cast<std::int64_t>(static_cast<std::uint64_t>(byte & 0x7f) << shift);
+      }
+      shift += 7;
+      if ((byte & 0x80) == 0) {
+        break;
+      }
+    }
+    if (shift < 64 && (byte & 0x40) != 0) {
+      value |= -(static_cast<std::int64_t>(1) << shift);
+    }
+    return value;
+  }
+  template <typename T>
+  T fixed() {
+    T value{};
+    if (p + sizeof(T) <= end) {
+      std::memcpy(&value, p, sizeof(T));
+    }
+    p += sizeof(T);
+    return value;
+  }
+  // Skips a pointer of DWARF EH encoding `encoding`; false for encodings this walker never needs.
+  bool skip_encoded(std::uint8_t encoding) {
+    if (encoding == DW_EH_PE_omit) {
+      return true;
+    }
+    if ((encoding & 0x70) == DW_EH_PE_aligned) {  // the application bits (pcrel, datarel, ...)
+      return false;
+    }
+    switch (encoding & 0x0f) {  // the value's format
+      case DW_EH_PE_absptr:
+        p += 8;
+        return true;
+      case DW_EH_PE_uleb128:
+        uleb();
+        return true;
+      case DW_EH_PE_udata2:
+      case DW_EH_PE_sdata2:
+        p += 2;
+        return true;
+      case DW_EH_PE_udata4:
+      case DW_EH_PE_sdata4:
+        p += 4;
+        return true;
+      case DW_EH_PE_udata8:
+      case DW_EH_PE_sdata8:
+        p += 8;
+        return true;
+      case DW_EH_PE_sleb128:
+        sleb();
+        return true;
+      default:
+        return false;
+    }
+  }
+};
+
+// The unwinding state the CFA program builds: only what UnwindRule needs.
+struct CfaState {
+  int cfa_reg = kRegRsp;
+  std::int64_t cfa_offset = 8;
+  bool rbp_saved = false;
+  std::int64_t rbp_offset = 0;
+  bool return_address_ok = true;  // saved at CFA - 8, as the x86-64 ABI's CIEs say
+  bool return_address_undefined = false;
+  bool unsupported = false;
+};
+
+// Runs CFA instructions [p, end) while the location is <= target. Returns false on an
+// instruction outside the subset compilers emit for ordinary code.
+bool run_cfa_program(Reader code, std::uintptr_t start_loc, std::uintptr_t target, std::uint64_t code_align,
+                     std::int64_t data_align, CfaState& state, const CfaState& initial) {
+  constexpr int kMaxRemembered = 8;
+  CfaState remembered[kMaxRemembered];
+  int depth = 0;
+  std::uintptr_t loc = start_loc;
+  auto set_register = [&](std::uint64_t reg, bool saved, std::int64_t offset) {
+    if (reg == static_cast<std::uint64_t>(kRegRbp)) {
+      state.rbp_saved = saved;
+      state.rbp_offset = offset;
+    } else if (reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
+      state.return_address_ok = saved && offset == -8;
+      state.return_address_undefined = false;
+    }
+  };
+  while (code.more()) {
+    const std::uint8_t op = code.u8();
+    const std::uint8_t high = op & 0xc0;
+    const std::uint8_t low = op & 0x3f;
+    std::uintptr_t advance = 0;
+    if (high == DW_CFA_advance_loc) {
+      advance = low * code_align;
+    } else if (high == DW_CFA_offset) {
+      set_register(low, true, static_cast<std::int64_t>(code.uleb()) * data_align);
+      continue;
+    } else if (high == DW_CFA_restore) {
+      if (low == kRegRbp) {
+        state.rbp_saved = initial.rbp_saved;
+        state.rbp_offset = initial.rbp_offset;
+      }
+      continue;
+    } else {
+      switch (op) {
+        case DW_CFA_nop:
+          continue;
+        case DW_CFA_advance_loc1:
+          advance = code.u8() * code_align;
+          break;
+        case DW_CFA_advance_loc2:
+          advance = code.fixed<std::uint16_t>() * code_align;
+          break;
+        case DW_CFA_advance_loc4:
+          advance = code.fixed<std::uint32_t>() * code_align;
+          break;
+        case DW_CFA_offset_extended: {
+          const std::uint64_t reg = code.uleb();
+          set_register(reg, true, static_cast<std::int64_t>(code.uleb()) * data_align);
+          continue;
+        }
+        case DW_CFA_restore_extended: {
+          if (code.uleb() == static_cast<std::uint64_t>(kRegRbp)) {
+            state.rbp_saved = initial.rbp_saved;
+            state.rbp_offset = initial.rbp_offset;
+          }
+          continue;
+        }
+        case DW_CFA_undefined:
+        case DW_CFA_same_value: {
+          const std::uint64_t reg = code.uleb();
+          if (reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
+            state.return_address_undefined = op == DW_CFA_undefined;  // the outermost frame
+            state.return_address_ok = false;
+          } else if (reg == static_cast<std::uint64_t>(kRegRbp)) {
+            state.rbp_saved = false;
+          }
+          continue;
+        }
+        case DW_CFA_register: {  // a register saved in another register
+          const std::uint64_t reg = code.uleb();
+          code.uleb();
+          if (reg == static_cast<std::uint64_t>(kRegRbp) || reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
+            return false;
+          }
+          continue;
+        }
+        case DW_CFA_remember_state:
+          if (depth == kMaxRemembered) {
+            return false;
+          }
+          remembered[depth++] = state;
+          continue;
+        case DW_CFA_restore_state:
+          if (depth == 0) {
+            return false;
+          }
+          state = remembered[--depth];
+          continue;
+        case DW_CFA_def_cfa:
+          state.cfa_reg = static_cast<int>(code.uleb());
+          state.cfa_offset = static_cast<std::int64_t>(code.uleb());
+          continue;
+        case DW_CFA_def_cfa_register:
+          state.cfa_reg = static_cast<int>(code.uleb());
+          continue;
+        case DW_CFA_def_cfa_offset:
+          state.cfa_offset = static_cast<std::int64_t>(code.uleb());
+          continue;
+        case DW_CFA_offset_extended_sf: {
+          const std::uint64_t reg = code.uleb();
+          set_register(reg, true, code.sleb() * data_align);
+          continue;
+        }
+        case DW_CFA_def_cfa_sf:
+          state.cfa_reg = static_cast<int>(code.uleb());
+          state.cfa_offset = code.sleb() * data_align;
+          continue;
+        case DW_CFA_def_cfa_offset_sf:
+          state.cfa_offset = code.sleb() * data_align;
+          continue;
+        case DW_CFA_GNU_args_size:
+          code.uleb();
+          continue;
+        case DW_CFA_expression:
+        case DW_CFA_val_expression: {
+          const std::uint64_t reg = code.uleb();
+          const std::uint64_t length = code.uleb();
+          code.p += length;
+          if (reg == static_cast<std::uint64_t>(kRegRbp) || reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
+            return false;
+          }
+          continue;
+        }
+        default:  // DW_CFA_def_cfa_expression, DW_CFA_set_loc, DW_CFA_val_offset, ...: not modelled
+          return false;
+      }
+    }
+    loc += advance;
+    if (loc > target) {
+      return true;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
+  UnwindRule rule;
+  DwarfEhBases bases{};
+  const auto* fde = static_cast<const std::uint8_t*>(_Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases));
+  if (fde == nullptr) {
+    rule.no_fde = true;
+    return rule;
+  }
+  // FDE: length, CIE pointer (relative to its own field), pc_begin, pc_range, [augmentation], code.
+  std::uint32_t fde_length = 0;
+  std::memcpy(&fde_length, fde, 4);
+  if (fde_length == 0xffffffffU) {
+    return rule;  // 64-bit DWARF: not produced for .eh_frame on x86-64
+  }
+  const std::uint8_t* fde_end = fde + 4 + fde_length;
+  std::int32_t cie_delta = 0;
+  std::memcpy(&cie_delta, fde + 4, 4);
+  const std::uint8_t* cie = fde + 4 - cie_delta;
+
+  std::uint32_t cie_length = 0;
+  std::memcpy(&cie_length, cie, 4);
+  Reader c{cie + 8, cie + 4 + cie_length};  // past length and CIE id
+  const std::uint8_t version = c.u8();
+  const char* augmentation = reinterpret_cast<const char*>(c.p);
+  c.p += std::strlen(augmentation) + 1;
+  if (augmentation[0] != '\0' && augmentation[0] != 'z') {
+    return rule;
+  }
+  const std::uint64_t code_align = c.uleb();
+  const std::int64_t data_align = c.sleb();
+  const std::uint64_t return_register = version == 1 ? c.u8() : c.uleb();
+  if (return_register != static_cast<std::uint64_t>(kRegReturnAddress)) {
+    return rule;
+  }
+  std::uint8_t fde_encoding = 0;
+  if (augmentation[0] == 'z') {
+    const std::uint64_t aug_length = c.uleb();
+    const std::uint8_t* aug_end = c.p + aug_length;
+    for (const char* a = augmentation + 1; *a != '\0'; ++a) {
+      if (*a == 'R') {
+        fde_encoding = c.u8();
+      } else if (*a == 'P') {
+        if (!c.skip_encoded(c.u8())) {
+          return rule;
+        }
+      } else if (*a == 'L') {
+        c.u8();
+      } else {
+        return rule;  // 'S' (signal frames) and anything unknown: let libgcc handle it
+      }
+    }
+    c.p = aug_end;
+  }
+
+  Reader f{fde + 8, fde_end};
+  if (!f.skip_encoded(fde_encoding) || !f.skip_encoded(fde_encoding & 0x0f)) {
+    return rule;
+  }
+  if (augmentation[0] == 'z') {
+    f.p += f.uleb();
+  }
+
+  CfaState initial;
+  const auto func = reinterpret_cast<std::uintptr_t>(bases.func);
+  if (!run_cfa_program(c, func, ~static_cast<std::uintptr_t>(0), code_align, data_align, initial, initial)) {
+    return rule;
+  }
+  CfaState state = initial;
+  if (!run_cfa_program(f, func, pc, code_align, data_align, state, initial)) {
+    return rule;
+  }
+  if (state.return_address_undefined) {
+    rule.valid = true;
+    rule.outermost = true;
+    return rule;
+  }
+  if ((state.cfa_reg != kRegRsp && state.cfa_reg != kRegRbp) || !state.return_address_ok) {
+    return rule;
+  }
+  rule.valid = true;
+  rule.cfa_from_rbp = state.cfa_reg == kRegRbp;
+  rule.cfa_offset = static_cast<std::int32_t>(state.cfa_offset);
+  rule.rbp_saved = state.rbp_saved;
+  rule.rbp_offset = static_cast<std::int32_t>(state.rbp_offset);
+  return rule;
+}
+
+}  // namespace dhat::core

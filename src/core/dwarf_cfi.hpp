@@ -1,0 +1,30 @@
+// DWARF call-frame information (.eh_frame, the data C++ exceptions use): the CIE/FDE parser and
+// the CFA program interpreter behind the cached-CFI walker (cfi_unwinder.hpp).
+//
+// Contract: `rule_for_pc` finds the FDE of `pc` through libgcc's lookup (lock-free on glibc
+// 2.35+, never allocates), runs its CIE's and its own CFA instructions up to `pc`, and says how
+// to get from that frame to its caller, in the subset of rules the walker models: the CFA is
+// rsp or rbp plus an offset, the return address is saved at CFA - 8 (the x86-64 ABI), the
+// caller's rbp is saved at CFA + offset or unchanged. Anything else (a CFA expression, a register
+// saved in another register, signal frames, unknown augmentations) gives an invalid rule, and
+// the walker hands that stack to libgcc. Register numbers and opcodes are DWARF's (<dwarf.h>).
+#pragma once
+
+#include <cstdint>
+
+namespace dhat::core {
+
+struct UnwindRule {
+  bool valid = false;
+  bool outermost = false;  // the return address is undefined: the stack ends here (_start, clone3)
+  bool cfa_from_rbp = false;
+  std::int32_t cfa_offset = 0;
+  bool rbp_saved = false;
+  std::int32_t rbp_offset = 0;
+  bool no_fde = false;  // no call-frame information at all: the walk ends (as libgcc's does)
+};
+
+// The rule for the code at `pc` (a return address - 1, or an exact pc).
+UnwindRule rule_for_pc(std::uintptr_t pc) noexcept;
+
+}  // namespace dhat::core
