@@ -20,7 +20,8 @@ TEST(FrameProcessor, HotPathAllocatesNothing) {
 TEST(FrameProcessor, NaiveVersionAllocatesSevenBlocksPerFrame) {
   const Frame frame = make_test_frame(64, 48);  // 48 rows: the vector grows 7 times
   NaiveFrameProcessor naive;
-  EXPECT_TRUE(dhat::testing::allocates_at_most(700, [&] { naive.process(frame); }, 100));
+  EXPECT_TRUE(dhat::testing::allocates_at_most(
+      700, [&] { naive.process(frame); }, 100));
   EXPECT_TRUE(dhat::testing::allocates_at_most_bytes(100 * 1016, [&] { naive.process(frame); }));
 }
 

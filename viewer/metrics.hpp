@@ -11,7 +11,7 @@ namespace dhat::viewer {
 enum class Metric { total_bytes, total_blocks, tgmax_bytes, tend_bytes, short_lived };
 
 // "total-bytes", "total-blocks", "tgmax", "tend", "short-lived"; false for anything else.
-inline bool parse_metric(const std::string& name, Metric* out) {
+[[nodiscard]] inline bool parse_metric(const std::string& name, Metric* out) {
   if (name == "total-bytes")
     *out = Metric::total_bytes;
   else if (name == "total-blocks")

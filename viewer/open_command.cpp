@@ -148,7 +148,7 @@ int open_command(const Args& args) {
   if (path.empty()) {
     return usage_error(std::string("open needs a file\n") + kHelp);
   }
-  load_profile(path);  // refuse anything that is not a DHAT file before serving it
+  static_cast<void>(load_profile(path));  // refuse anything that is not a DHAT file before serving it
   if (viewer.empty()) {
     return usage_error("cannot find Valgrind's dh_view.html (install valgrind, or give --viewer / DHAT_VIEWER)");
   }

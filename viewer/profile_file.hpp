@@ -34,6 +34,6 @@ struct Profile {
   std::vector<std::uint64_t> timeline_max, timeline_end;
 };
 
-Profile load_profile(const std::string& path);
+[[nodiscard]] Profile load_profile(const std::string& path);
 
 }  // namespace dhat::viewer

@@ -1,8 +1,8 @@
 // dhat::Section: the allocations between two points, for this thread and for the process.
-#include "runtime/run_control.hpp"
 #include "core/recorder.hpp"
 #include "core/section_counters.hpp"
 #include "dhat/dhat.hpp"
+#include "runtime/run_control.hpp"
 
 namespace dhat {
 

@@ -127,8 +127,8 @@ inline void apply_event(const Locked& s, ThreadState& thread, const HeapEvent& e
 }
 
 // An alloc or free event (the delay line holds no other kind: delay_line.hpp).
-__attribute__((always_inline)) inline void apply_alloc_or_free(const Locked& s, ThreadState& thread,
-                                                               const HeapEvent& e, std::uint64_t now) {
+__attribute__((always_inline)) inline void apply_alloc_or_free(const Locked& s, ThreadState& thread, const HeapEvent& e,
+                                                               std::uint64_t now) {
   if (e.kind() == EventKind::alloc) {
     add_block(s, thread.counters, e.address, e.size(), e.pp, now);
   } else {

@@ -17,7 +17,8 @@
 namespace dhat::core {
 
 // Walks the stack of the calling function's caller upwards; see stack_capture.hpp for trimming.
-bool cfi_capture(RawStack& out, std::size_t max_frames, bool (*is_profiler_frame)(std::uintptr_t)) noexcept;
+[[nodiscard]] bool cfi_capture(RawStack& out, std::size_t max_frames,
+                               bool (*is_profiler_frame)(std::uintptr_t)) noexcept;
 
 // What a walk used, so that a later walk from the same place can be checked instead of redone:
 // the packed rule of each recorded frame, and whether the walk ended on a zero return address.
@@ -27,12 +28,12 @@ struct WalkTrace {
 };
 
 // Walks upwards from `start` (no trimming), recording what it used into `trace` if given.
-bool cfi_walk(const CallerFrame& start, RawStack& out, std::size_t max_frames, WalkTrace* trace) noexcept;
+[[nodiscard]] bool cfi_walk(const CallerFrame& start, RawStack& out, std::size_t max_frames, WalkTrace* trace) noexcept;
 
 // True if walking from `start` now gives exactly `frames` (as a walk traced into `rules` and
 // `ends_with_zero` did): the same registers and return addresses, with the remembered rules
 // instead of cache lookups. A few loads and compares per frame.
-bool cfi_same_walk(const CallerFrame& start, const std::uintptr_t* frames, const std::uint64_t* rules,
-                   std::uint32_t depth, bool ends_with_zero, std::size_t max_frames) noexcept;
+[[nodiscard]] bool cfi_same_walk(const CallerFrame& start, const std::uintptr_t* frames, const std::uint64_t* rules,
+                                 std::uint32_t depth, bool ends_with_zero, std::size_t max_frames) noexcept;
 
 }  // namespace dhat::core

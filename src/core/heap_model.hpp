@@ -49,7 +49,7 @@ struct GlobalCounters {
 class HeapModel {
  public:
   // Makes room for program point `pp` (ids are dense); false if memory runs out.
-  bool ensure_pp(PpId pp) noexcept { return pp < pps_.size() || grow_to(pp); }
+  [[nodiscard]] bool ensure_pp(PpId pp) noexcept { return pp < pps_.size() || grow_to(pp); }
 
   void on_alloc(PpId pp, std::uint64_t bytes, std::uint64_t now_us) noexcept;
   void on_free(PpId pp, std::uint64_t bytes, std::uint64_t now_us) noexcept;
@@ -86,7 +86,7 @@ class HeapModel {
  private:
   // Called before a PP changes: if it has not changed since the latest peak, its current values
   // are its values at that peak, so save them now.
-  bool grow_to(PpId pp) noexcept;
+  [[nodiscard]] bool grow_to(PpId pp) noexcept;
   void before_change(PpCounters& pp) noexcept;
   void after_increase(PpCounters& pp, std::uint64_t now_us) noexcept;
 

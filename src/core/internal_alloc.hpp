@@ -10,8 +10,8 @@
 
 namespace dhat::core {
 
-void* internal_malloc(std::size_t bytes) noexcept;
-void* internal_realloc(void* block, std::size_t bytes) noexcept;
+[[nodiscard]] void* internal_malloc(std::size_t bytes) noexcept;
+[[nodiscard]] void* internal_realloc(void* block, std::size_t bytes) noexcept;
 void internal_free(void* block) noexcept;
 
 }  // namespace dhat::core

@@ -23,9 +23,11 @@ class InternalVector {
   ~InternalVector() { internal_free(data_); }
 
   // Makes sure one more value fits, growing geometrically (so n appends copy O(n) in all).
-  bool make_room_for_one() noexcept { return size_ < capacity_ || reserve(capacity_ == 0 ? 64 : capacity_ * 2); }
+  [[nodiscard]] bool make_room_for_one() noexcept {
+    return size_ < capacity_ || reserve(capacity_ == 0 ? 64 : capacity_ * 2);
+  }
 
-  bool push_back(const T& value) noexcept {
+  [[nodiscard]] bool push_back(const T& value) noexcept {
     if (!make_room_for_one()) {
       return false;
     }
@@ -34,7 +36,7 @@ class InternalVector {
   }
 
   // Appends `count` values; false (and nothing appended) if memory runs out.
-  bool append(const T* values, std::size_t count) noexcept {
+  [[nodiscard]] bool append(const T* values, std::size_t count) noexcept {
     if (size_ + count > capacity_) {
       std::size_t wanted = capacity_ == 0 ? 64 : capacity_;
       while (wanted < size_ + count) {
@@ -51,7 +53,7 @@ class InternalVector {
     return true;
   }
 
-  bool reserve(std::size_t capacity) noexcept {
+  [[nodiscard]] bool reserve(std::size_t capacity) noexcept {
     if (capacity <= capacity_) {
       return true;
     }

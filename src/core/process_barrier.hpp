@@ -17,7 +17,7 @@
 
 namespace dhat::core {
 
-inline bool enable_process_barrier() noexcept {
+[[nodiscard]] inline bool enable_process_barrier() noexcept {
   const long supported = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
   if (supported < 0 || (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) {
     return false;
@@ -25,6 +25,8 @@ inline bool enable_process_barrier() noexcept {
   return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
-inline bool process_barrier() noexcept { return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0; }
+[[nodiscard]] inline bool process_barrier() noexcept {
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
 
 }  // namespace dhat::core

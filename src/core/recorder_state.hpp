@@ -24,8 +24,8 @@
 #include "core/heap_model.hpp"
 #include "core/internal_check.hpp"
 #include "core/live_table.hpp"
-#include "core/reentrancy_guard.hpp"
 #include "core/recorder.hpp"
+#include "core/reentrancy_guard.hpp"
 #include "core/section_counters.hpp"
 #include "core/spin_lock.hpp"
 #include "core/stack_table.hpp"
@@ -168,8 +168,7 @@ class RecorderLock final : public Locked {
 // RecorderLock's).
 class StacksLock {
  public:
-  explicit StacksLock(RecorderState& recorder) noexcept
-      : recorder_(recorder), locked_(__libc_single_threaded == 0) {
+  explicit StacksLock(RecorderState& recorder) noexcept : recorder_(recorder), locked_(__libc_single_threaded == 0) {
     if (locked_) {
       recorder_.stacks_mutex.lock();
     }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/internal_check.hpp"
+
 namespace dhat::core {
 
 StackTable::~StackTable() { internal_free(slots_); }
@@ -64,7 +66,8 @@ PpId StackTable::intern(const std::uintptr_t* frames, std::uint32_t depth, std::
   if (!arena_.append(frames, depth)) {
     return kNoPp;
   }
-  stacks_.push_back(StackRef{offset, depth});
+  const bool pushed = stacks_.push_back(StackRef{offset, depth});
+  DHAT_INTERNAL_CHECK(pushed);  // room was made above
   slots_[i] = Slot{hash, pp};
   return pp;
 }

@@ -22,7 +22,7 @@ class StackTable {
   StackTable& operator=(const StackTable&) = delete;
   ~StackTable();
 
-  PpId intern(const std::uintptr_t* frames, std::uint32_t depth, std::uint64_t hash) noexcept;
+  [[nodiscard]] PpId intern(const std::uintptr_t* frames, std::uint32_t depth, std::uint64_t hash) noexcept;
 
   std::size_t size() const noexcept { return stacks_.size(); }
   const std::uintptr_t* frames(PpId pp) const noexcept { return arena_.data() + stacks_[pp].offset; }
@@ -41,7 +41,7 @@ class StackTable {
   };
 
   bool equal(PpId pp, const std::uintptr_t* frames, std::uint32_t depth) const noexcept;
-  bool grow() noexcept;
+  [[nodiscard]] bool grow() noexcept;
 
   Slot* slots_ = nullptr;
   std::size_t slot_count_ = 0;  // a power of two

@@ -116,7 +116,10 @@ void drain_buffers(const Locked& s, std::uint64_t until) noexcept {
     const std::uint64_t now = tsc_before_later();
     std::uint64_t limit = until < now ? until : now;
     if (s->barrier == RecorderState::Barrier::enabled) {
-      process_barrier();  // every thread's mark stored before `now` is visible from here on
+      // Every thread's mark stored before `now` is visible from here on. Once registered, the
+      // command cannot fail (its documented errors are for unregistered or unknown commands).
+      const bool barrier_done = process_barrier();
+      DHAT_INTERNAL_CHECK(barrier_done);
     }
     for (ThreadBuffer* b = s->buffers; b != nullptr; b = b->next) {
       const std::uint64_t mark = b->ring.in_flight_mark();  // before the published end: see event_ring.hpp

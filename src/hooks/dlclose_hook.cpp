@@ -2,8 +2,8 @@
 // then unload it with the C library's dlclose.
 #include <dlfcn.h>
 
-#include "runtime/library_unload.hpp"
 #include "core/recorder.hpp"
+#include "runtime/library_unload.hpp"
 
 namespace {
 

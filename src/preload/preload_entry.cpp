@@ -3,6 +3,7 @@
 // (this library exports malloc and operator new, which take precedence over glibc's and
 // libstdc++'s because it is loaded first); a load-time constructor starts the run and the atexit
 // handler that start_run installs writes the profile after the program's own exit handlers.
+#include <cstdio>
 #include <cstdlib>
 
 #include "runtime/run_control.hpp"
@@ -19,7 +20,9 @@ __attribute__((constructor(101))) void start_profiling_at_load() {
   if (std::getenv("DHAT_OUT") == nullptr) {
     options.file_name = runtime::kDefaultPreloadFileName;  // one file per process: fork/exec safe
   }
-  runtime::start_run(runtime::resolve_settings(options));
+  if (!runtime::start_run(runtime::resolve_settings(options))) {
+    std::fputs("dhat: error: a profile is already running in this process; dhat-run records nothing\n", stderr);
+  }
 }
 
 }  // namespace

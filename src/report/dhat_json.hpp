@@ -42,10 +42,11 @@ void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, 
 std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& points);
 
 // "" on success, otherwise the reason (strerror text) the file could not be written.
-std::string write_file_atomically(const std::string& path, const std::string& contents);
+[[nodiscard]] std::string write_file_atomically(const std::string& path, const std::string& contents);
 // The same, for text that `produce` hands to its sink in pieces.
-std::string write_file_atomically(const std::string& path, const std::function<void(const TextSink&)>& produce);
-std::string write_dhat_json_atomically(const std::string& path, const ProfileHeader& header,
-                                       const ProgramPoints& points);
+[[nodiscard]] std::string write_file_atomically(const std::string& path,
+                                                const std::function<void(const TextSink&)>& produce);
+[[nodiscard]] std::string write_dhat_json_atomically(const std::string& path, const ProfileHeader& header,
+                                                     const ProgramPoints& points);
 
 }  // namespace dhat::report

@@ -37,8 +37,8 @@ std::string build_id_of(const char* path);
 
 // Opens the first of `candidates` that is the debug file wanted (see the contract); its path goes
 // to `*opened_path` (malloc'd, as libdwfl frees it). -1 if none is.
-int open_debuginfo(const std::vector<std::string>& candidates, const std::string& build_id_hex, const char* file_name,
-                   char** opened_path);
+[[nodiscard]] int open_debuginfo(const std::vector<std::string>& candidates, const std::string& build_id_hex,
+                                 const char* file_name, char** opened_path);
 
 int find_local_debuginfo(Dwfl_Module* module, void** user_data, const char* module_name, Dwarf_Addr base,
                          const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,

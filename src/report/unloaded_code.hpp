@@ -13,6 +13,6 @@
 namespace dhat::report {
 
 void remember_unloaded_frames(std::uintptr_t return_address, const std::vector<Frame>& frames);
-bool recall_unloaded_frames(std::uintptr_t return_address, std::vector<Frame>* frames);
+[[nodiscard]] bool recall_unloaded_frames(std::uintptr_t return_address, std::vector<Frame>* frames);
 
 }  // namespace dhat::report

@@ -7,11 +7,11 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/recorder.hpp"
+#include "core/reentrancy_guard.hpp"
 #include "runtime/library_unload.hpp"
 #include "runtime/run_report.hpp"
 #include "runtime/snapshot_signal.hpp"
-#include "core/recorder.hpp"
-#include "core/reentrancy_guard.hpp"
 
 namespace dhat::runtime {
 

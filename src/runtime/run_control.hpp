@@ -12,20 +12,20 @@
 namespace dhat::runtime {
 
 // Starts a run with `settings`; false (and nothing changed) if one is running.
-bool start_run(RunSettings settings);
+[[nodiscard]] bool start_run(RunSettings settings);
 // Stops the running run and writes its report (as its settings say). No-op when none runs.
 void finish_run();
 
 // Starts a quiet private heap run if nothing is running; true if it did (then the caller must
 // call release_private_run()). Nested private users share one run.
-bool acquire_private_run();
+[[nodiscard]] bool acquire_private_run();
 void release_private_run();
 
 // Writes the running profile now to `path` ("" = the snapshot default); false if none runs or
 // the write failed (reported on stderr).
-bool write_snapshot_now(const std::string& path);
+[[nodiscard]] bool write_snapshot_now(const std::string& path);
 
 // A copy of the running run's settings; false when none runs.
-bool running_settings(RunSettings* out);
+[[nodiscard]] bool running_settings(RunSettings* out);
 
 }  // namespace dhat::runtime

@@ -19,7 +19,7 @@ struct WrittenProfile {
 };
 
 // Writes the current state of the run to `path`.
-WrittenProfile write_profile(const RunSettings& settings, const std::string& path);
+[[nodiscard]] WrittenProfile write_profile(const RunSettings& settings, const std::string& path);
 
 // The end of a run (after core::stop_recording()): writes, releases the recorder, prints.
 void write_report_and_release(const RunSettings& settings);

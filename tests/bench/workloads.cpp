@@ -8,7 +8,7 @@
 //   many_stacks      65,536 distinct allocation stacks (template-generated call chains)
 //   growing_heap     a heap that reaches a new peak before almost every free
 // Full sizes run 0.5-1.2 s plain on the project's 2-core machines, whose speed varied by 1.7x
-// between sessions (so that no workload drops under the 0.5 s floor).
+// between sessions (so that no workload drops under the 0.5 s floor).
 #include <sqlite3.h>
 #include <dhat/dhat.hpp>
 

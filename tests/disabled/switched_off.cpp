@@ -27,7 +27,7 @@ int main() {
       std::fputs("switched off: a Profiler claims to run\n", stderr);
       ++failures;
     }
-    // Issue 3's API compiles and reads as zeros / "unavailable".
+    // The testing API compiles and reads as zeros / "unavailable".
     dhat::Section section;
     std::vector<int> more(100, 1);
     section.stop();

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "peers.hpp"
 #include "profile_reader.hpp"
 
 using dhat_test::Profile;
@@ -34,6 +35,7 @@ dhat_test::PpNumbers valgrind_site(const Profile& profile, const std::string& fu
 }
 
 TEST(AgainstValgrind, EverySiteAgreesOnTotalsPeakAndEnd) {
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_VALGRIND, "valgrind");
   ASSERT_EQ(run(std::string(DHAT_SCENARIO_PROFILED) + " ours.json 2>ours.stderr"), 0);
   ASSERT_EQ(run("valgrind --tool=dhat --dhat-out-file=valgrind.json " + std::string(DHAT_SCENARIO_PLAIN) +
                 " 2>valgrind.stderr"),

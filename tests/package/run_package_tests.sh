@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Package tests: install dhat-cpp to a prefix and build a consumer with find_package(dhat); build
-# the same consumer with add_subdirectory, switched on and off. Each consumer runs and its
-# profile (or the absence of one) is checked.
-# usage: run_package_tests.sh SOURCE_DIR WORK_DIR
+# Package tests: install dhat-cpp to a prefix and build a consumer with find_package(dhat); the
+# same consumer with find_package on a build tree (its export()), and with add_subdirectory,
+# switched on and off. Each consumer runs and its profile (or the absence of one) is checked.
+# usage: run_package_tests.sh SOURCE_DIR WORK_DIR [BUILD_DIR]   (BUILD_DIR: a configured, built tree)
 set -euo pipefail
 src=$1
 work=$2
+build=${3:-}
 rm -rf "$work" && mkdir -p "$work"
 quiet() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log"; exit 1; }; }
 generator=()
@@ -31,6 +32,17 @@ quiet cmake --build "$work/fp"
 (cd "$work/fp" && ./consumer 2>/dev/null)
 check_profile "$work/fp"
 
+passed=2
+if [ -n "$build" ]; then
+  echo "-- find_package(dhat) on the build tree $build"
+  [ -f "$build/dhatConfig.cmake" ] && [ -f "$build/dhatTargets.cmake" ] || { echo "no exported package in $build"; exit 1; }
+  quiet cmake -S "$src/tests/package/consumer" -B "$work/bt" "${generator[@]}" -Ddhat_DIR="$build"
+  quiet cmake --build "$work/bt"
+  (cd "$work/bt" && ./consumer 2>/dev/null)
+  check_profile "$work/bt"
+  passed=$((passed + 1))
+fi
+
 echo "-- add_subdirectory"
 quiet cmake -S "$src/tests/package/consumer" -B "$work/as" "${generator[@]}" -DCONSUMER_MODE=add_subdirectory \
   -DDHAT_SOURCE_DIR="$src"
@@ -47,4 +59,4 @@ quiet cmake --build "$work/off"
 if nm --defined-only "$work/off/consumer" | grep -qE ' T (malloc|_Znwm)$'; then
   echo "switched-off consumer defines malloc or operator new"; exit 1
 fi
-echo "package tests: 4 passed, 0 failed"
+echo "package tests: $((passed + 2)) passed, 0 failed"

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "peers.hpp"
 #include "profile_reader.hpp"
 
 using dhat_test::Profile;
@@ -89,6 +90,8 @@ std::pair<Totals, Totals> profile_both(const std::string& name, const std::strin
 }
 
 TEST(Preload, Sqlite3AgreesWithValgrind) {
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_VALGRIND, "valgrind");
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_SQLITE3_CLI, "sqlite3");
   const auto [ours, valgrind] = profile_both(
       "sqlite3",
       "sqlite3 :memory: \"create table t(x text); insert into t values('a'),('b'); select count(*) from t;\"");
@@ -97,6 +100,8 @@ TEST(Preload, Sqlite3AgreesWithValgrind) {
 }
 
 TEST(Preload, Python3AgreesWithValgrind) {
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_VALGRIND, "valgrind");
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_PYTHON3, "python3");
   setenv("PYTHONHASHSEED", "0", 1);  // the same dict layout in both runs
   const auto [ours, valgrind] =
       profile_both("python3", "/usr/bin/python3 -c 'd = {i: str(i) * 10 for i in range(20000)}; print(len(d))'");
@@ -105,6 +110,8 @@ TEST(Preload, Python3AgreesWithValgrind) {
 }
 
 TEST(Preload, PerlAgreesWithValgrindButForItsEarliestAllocations) {
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_VALGRIND, "valgrind");
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_PERL, "perl");
   // A fixed hash seed: with a random one the two runs' hashes differed by a few hundred bytes
   // (seen once in a parallel ctest run, ours 230 bytes above Valgrind's).
   setenv("PERL_HASH_SEED", "0", 1);
@@ -116,6 +123,8 @@ TEST(Preload, PerlAgreesWithValgrindButForItsEarliestAllocations) {
 }
 
 TEST(Preload, EveryExecedProcessGetsItsOwnFileAndTheExitStatusIsKept) {
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_PERL, "perl");
+  DHAT_SKIP_WITHOUT(DHAT_HAVE_SQLITE3_CLI, "sqlite3");
   ASSERT_EQ(run("rm -f chain.*.json"), 0);
   // perl forks and execs sqlite3: two processes, two profiles (the forked child stops recording,
   // the exec'd image starts afresh); perl's own exit status comes back.

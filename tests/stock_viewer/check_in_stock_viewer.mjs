@@ -12,7 +12,8 @@ import { resolve } from 'node:path';
 
 const [profilePath, viewerArg, urlArg] = process.argv.slice(2);
 const servedUrl = viewerArg === '--url' ? urlArg : null;
-const viewer = (viewerArg !== '--url' && viewerArg) || process.env.DHAT_VIEWER || '/usr/libexec/valgrind/dh_view.html';
+// The viewer: the argument, else $DHAT_VIEWER (the tests set it from `dhat-view open --print-viewer`).
+const viewer = (viewerArg !== '--url' && viewerArg) || process.env.DHAT_VIEWER;
 const chromiumPath = process.env.DHAT_CHROMIUM || '/usr/bin/chromium';
 
 function fail(message) {
@@ -21,7 +22,7 @@ function fail(message) {
 }
 
 if (!profilePath || !existsSync(profilePath)) fail(`no profile at '${profilePath}'`);
-if (!servedUrl && !existsSync(viewer)) fail(`no dh_view.html at '${viewer}'`);
+if (!servedUrl && (!viewer || !existsSync(viewer))) fail(`no dh_view.html at '${viewer}' (give it, or set DHAT_VIEWER)`);
 if (!existsSync(chromiumPath)) fail(`no Chromium at '${chromiumPath}' (apt-get install chromium)`);
 
 const data = JSON.parse(readFileSync(profilePath, 'utf8'));

@@ -1,4 +1,5 @@
-// The live-block table and the stack table against std::unordered_map references.
+// The live-block table against a std::unordered_map reference: random use, packed and page-aligned
+// blocks, growth in place (crowded homes, wrap-around), the no-reservation fallback, refusals.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,9 +12,6 @@
 #include <vector>
 
 #include "core/live_table.hpp"
-#include "core/stack_capture.hpp"
-#include "core/stack_table.hpp"
-#include "internal_alloc_plain.hpp"
 
 using namespace dhat::core;
 
@@ -178,57 +176,6 @@ TEST(LiveTable, BlocksThatDoNotFitASlotAreRefused) {
   ASSERT_TRUE(table.remove(0x1000, &back));
   EXPECT_EQ(back.size, (1ULL << 40) - 1);
   EXPECT_EQ(back.pp, (1U << 24) - 1);
-}
-
-TEST(StackTable, EqualStacksShareAProgramPoint) {
-  StackTable table;
-  std::vector<std::vector<std::uintptr_t>> stacks;
-  for (std::uintptr_t i = 0; i < 5000; ++i) {
-    stacks.push_back({0x400000 + i, 0x500000 + i % 13, 0x600000});
-  }
-  stacks.push_back({0x400000});  // a prefix of another stack is a different stack
-  std::vector<PpId> ids;
-  for (const auto& s : stacks) {
-    const auto depth = static_cast<std::uint32_t>(s.size());
-    ids.push_back(table.intern(s.data(), depth, hash_stack(s.data(), depth)));
-  }
-  EXPECT_EQ(table.size(), stacks.size());
-  for (std::size_t i = 0; i < stacks.size(); ++i) {
-    const auto depth = static_cast<std::uint32_t>(stacks[i].size());
-    ASSERT_EQ(table.intern(stacks[i].data(), depth, hash_stack(stacks[i].data(), depth)), ids[i]);
-    ASSERT_EQ(table.depth(ids[i]), depth);
-    ASSERT_EQ(std::vector<std::uintptr_t>(table.frames(ids[i]), table.frames(ids[i]) + depth), stacks[i]);
-  }
-  EXPECT_EQ(table.size(), stacks.size());
-}
-
-TEST(StackTable, ClearingGivesEveryByteBack) {
-  // Tables are cleared when a run's report has its copy: memory they keep is the program's.
-  const std::size_t before = internal_bytes_held_for_tests();
-  {
-    StackTable table;
-    for (std::uintptr_t i = 0; i < 20000; ++i) {
-      const std::uintptr_t stack[3] = {0x400000 + i, 0x500000, 0x600000};
-      ASSERT_NE(table.intern(stack, 3, hash_stack(stack, 3)), kNoPp);
-    }
-    EXPECT_GT(internal_bytes_held_for_tests(), before + 20000 * 3 * sizeof(std::uintptr_t));
-    table.clear();
-    EXPECT_EQ(internal_bytes_held_for_tests(), before);
-  }
-}
-
-__attribute__((noinline)) void capture_here(RawStack* out, std::size_t frames) { capture_stack(*out, frames); }
-
-TEST(StackCapture, CapturesTheCallersAndRespectsTheLimit) {
-  RawStack deep;
-  capture_here(&deep, 64);
-  EXPECT_GE(deep.depth, 3U);
-  RawStack shallow;
-  capture_here(&shallow, 2);
-  EXPECT_EQ(shallow.depth, 2U);
-  RawStack none;
-  capture_here(&none, 0);
-  EXPECT_EQ(none.depth, 0U);
 }
 
 }  // namespace

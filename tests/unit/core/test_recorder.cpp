@@ -207,7 +207,6 @@ INSTANTIATE_TEST_SUITE_P(Recorder, HandOffTest, ::testing::Values(true, false),
                            return info.param ? std::string("Buffered") : std::string("Locked");
                          });
 
-
 // When the profiler's own memory runs out, a block it cannot put into the live table is counted
 // as dropped and leaves the model with it, so that the totals stay consistent and every block
 // it did keep still balances; no block it accepted is lost later. Each route an event can take:

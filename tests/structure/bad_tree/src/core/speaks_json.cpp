@@ -1,0 +1,5 @@
+// A core file that includes nlohmann: check_layers.sh must refuse it.
+#include <nlohmann/json.hpp>
+
+#include "core/recorder.hpp"
+#include "format/counters.hpp"
