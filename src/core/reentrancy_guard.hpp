@@ -10,7 +10,8 @@
 // from another file would first test (and maybe call) the variable's TLS init function.
 #define DHAT_TLS __attribute__((tls_model("initial-exec")))
 #if defined(__clang__)
-#define DHAT_CONSTINIT [[clang::require_constant_initialization]]
+// The GNU spelling: unlike [[clang::...]], it may follow `extern`.
+#define DHAT_CONSTINIT __attribute__((require_constant_initialization))
 #else
 #define DHAT_CONSTINIT __constinit  // GCC's C++20 constinit, available in C++17 as an extension
 #endif

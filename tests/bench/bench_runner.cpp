@@ -42,6 +42,7 @@ Sample measure(const std::vector<std::string>& argv) {
       dup2(null_fd, 1);
       dup2(null_fd, 2);
       std::vector<char*> args;
+      args.reserve(argv.size() + 1);
       for (const auto& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
       }

@@ -39,6 +39,7 @@ void new_delete(long iterations) {
 
 void new_delete_threads(long iterations, int threads) {
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back(new_delete, iterations / threads);
   }
@@ -146,8 +147,8 @@ __attribute__((noinline)) void chain(unsigned path, std::vector<char*>* kept) {
   } else {
     dispatch<Level>(path, kept, std::make_integer_sequence<unsigned, kFanout>{});
   }
-  g_sink += Variant * (Level + 1);  // distinct bodies: identical code folding would merge them
-  keep(kept);                       // not a tail call: every level keeps its frame
+  g_sink += static_cast<long>(Variant) * (Level + 1);  // distinct bodies: identical code folding would merge them
+  keep(kept);                                          // not a tail call: every level keeps its frame
 }
 
 void many_stacks(int rounds) {

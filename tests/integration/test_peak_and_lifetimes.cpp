@@ -73,7 +73,7 @@ TEST(Peak, LatestOfEqualPeaksWins) {
 TEST(Peak, GrowingHeapWithANewPeakBeforeEveryFree) {
   auto profile = profile_of([] {
     void* previous = grow_step(16);
-    for (std::size_t size = 32; size <= 16 * 1000; size += 16) {
+    for (std::size_t size = 32; size <= 16000; size += 16) {
       void* next = grow_step(size);  // new peak: previous + next
       std::free(previous);
       previous = next;

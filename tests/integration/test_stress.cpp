@@ -142,7 +142,7 @@ struct Reference {
   struct Pp {
     std::uint64_t tb = 0, tbk = 0, curr = 0, curr_blocks = 0, mb = 0, mbk = 0, gb = 0, gbk = 0;
   };
-  std::vector<Pp> pps = std::vector<Pp>(kSites * kKinds);
+  std::vector<Pp> pps = std::vector<Pp>(std::size_t{kSites} * kKinds);
   std::uint64_t curr = 0, max = 0;
 
   void increased(int pp) {
@@ -192,6 +192,7 @@ TEST(Stress, RandomThreadsMatchTheReferenceModelExactly) {
   shared.log.reserve(static_cast<std::size_t>(ops) * kThreads);
   shared.leaks.resize(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back(worker, &shared, t, ops);
   }
@@ -222,7 +223,7 @@ TEST(Stress, RandomThreadsMatchTheReferenceModelExactly) {
       const std::string name = "alloc_at<" + std::to_string(site) + ", " + std::to_string(kind) + ">(";
       SCOPED_TRACE(name);
       const auto pps = profile.passing_through(name);
-      const Reference::Pp& want = reference.pps[static_cast<std::size_t>(site * kKinds + kind)];
+      const Reference::Pp& want = reference.pps[static_cast<std::size_t>(site) * kKinds + kind];
       if (want.tbk == 0) {
         EXPECT_TRUE(pps.empty());
         continue;

@@ -5,4 +5,4 @@
 #include <gtest/gtest.h>
 
 #define DHAT_SKIP_WITHOUT(have, tool) \
-  if (!(have)) GTEST_SKIP() << tool << " is not installed: this test needs it"
+  if (!(have)) GTEST_SKIP() << (tool) << " is not installed: this test needs it"

@@ -19,7 +19,7 @@ TEST(HeapModel, ClearingGivesEveryByteBack) {
   HeapModel model;
   ASSERT_TRUE(model.ensure_pp(50000));
   model.on_alloc(50000, 8, 1);
-  EXPECT_GT(dhat::core::internal_bytes_held_for_tests(), before + 50000 * 16);
+  EXPECT_GT(dhat::core::internal_bytes_held_for_tests(), before + std::size_t{50000} * 16);
   model.clear();
   EXPECT_EQ(dhat::core::internal_bytes_held_for_tests(), before);
   EXPECT_EQ(model.pp_count(), 0U);

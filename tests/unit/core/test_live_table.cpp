@@ -46,39 +46,8 @@ TEST(LiveTable, RandomInsertRemoveMatchesReference) {
   EXPECT_EQ(table.size(), 0U);
 }
 
-// Neighbouring blocks share a line of the table (live_table.hpp): packed 32-byte blocks fill
-// whole lines and page-aligned ones share a rotation-picked slot per region. Enough of both to
-// grow the table onto huge pages, then removed in an order unrelated to their homes.
-TEST(LiveTable, PackedAndPageAlignedBlocksSurviveGrowthAndShuffledRemoval) {
-  LiveTable table;
-  std::vector<std::uintptr_t> addresses;
-  for (std::uintptr_t i = 0; i < 150000; ++i) {
-    addresses.push_back(0x5000000 + i * 32);              // packed, as glibc hands out 24-byte blocks
-    addresses.push_back(0x7f0000000000 + i * 4096 + 16);  // one block per page, as mmap'd ones
-  }
-  for (std::size_t i = 0; i < addresses.size(); ++i) {
-    ASSERT_TRUE(table.insert(addresses[i], LiveBlock{i + 1, static_cast<PpId>(i % 1000)}));
-  }
-  ASSERT_EQ(table.size(), addresses.size());
-  std::vector<std::size_t> order(addresses.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    order[i] = i;
-  }
-  EXPECT_TRUE(table.grows_in_place());  // 9.6 MB of slots: a reservation
-  std::shuffle(order.begin(), order.end(), std::mt19937_64(11));
-  for (std::size_t i : order) {
-    LiveBlock removed{};
-    ASSERT_TRUE(table.remove(addresses[i], &removed));
-    ASSERT_EQ(removed.size, i + 1);
-    ASSERT_EQ(removed.pp, static_cast<PpId>(i % 1000));
-    LiveBlock again{};
-    ASSERT_FALSE(table.remove(addresses[i], &again));
-  }
-  EXPECT_EQ(table.size(), 0U);
-}
-
-// Inserts `addresses` (block i has size i + 1), then removes them in a shuffled order, checking
-// each block's size and that nothing is found twice.
+// Inserts `addresses` (block i has size i + 1 and program point i % 1000), then removes them in a
+// shuffled order, checking each block's size and program point and that nothing is found twice.
 void insert_then_remove_all(LiveTable& table, const std::vector<std::uintptr_t>& addresses) {
   for (std::size_t i = 0; i < addresses.size(); ++i) {
     ASSERT_TRUE(table.insert(addresses[i], LiveBlock{i + 1, static_cast<PpId>(i % 1000)}));
@@ -93,10 +62,25 @@ void insert_then_remove_all(LiveTable& table, const std::vector<std::uintptr_t>&
     LiveBlock removed{};
     ASSERT_TRUE(table.remove(addresses[i], &removed)) << "block " << i;
     ASSERT_EQ(removed.size, i + 1);
+    ASSERT_EQ(removed.pp, static_cast<PpId>(i % 1000));
     LiveBlock again{};
     ASSERT_FALSE(table.remove(addresses[i], &again));
   }
   EXPECT_EQ(table.size(), 0U);
+}
+
+// Neighbouring blocks share a line of the table (live_table.hpp): packed 32-byte blocks fill
+// whole lines and page-aligned ones share a rotation-picked slot per region. Enough of both to
+// grow the table onto huge pages, then removed in an order unrelated to their homes.
+TEST(LiveTable, PackedAndPageAlignedBlocksSurviveGrowthAndShuffledRemoval) {
+  LiveTable table;
+  std::vector<std::uintptr_t> addresses;
+  for (std::uintptr_t i = 0; i < 150000; ++i) {
+    addresses.push_back(0x5000000 + i * 32);              // packed, as glibc hands out 24-byte blocks
+    addresses.push_back(0x7f0000000000 + i * 4096 + 16);  // one block per page, as mmap'd ones
+  }
+  insert_then_remove_all(table, addresses);
+  EXPECT_TRUE(table.grows_in_place());  // 9.6 MB of slots: a reservation
 }
 
 // Growth moves blocks within the same slots (live_table.cpp). The hardest case for that: homes

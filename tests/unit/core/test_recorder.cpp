@@ -101,6 +101,7 @@ TEST_F(RecorderTest, ConcurrentThreadsKeepExactCounts) {
   constexpr int kThreads = 4;
   constexpr std::uintptr_t kPerThread = 20000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t] {
       for (std::uintptr_t i = 0; i < kPerThread; ++i) {

@@ -43,7 +43,7 @@ TEST(StackTable, ClearingGivesEveryByteBack) {
       const std::uintptr_t stack[3] = {0x400000 + i, 0x500000, 0x600000};
       ASSERT_NE(table.intern(stack, 3, hash_stack(stack, 3)), kNoPp);
     }
-    EXPECT_GT(internal_bytes_held_for_tests(), before + 20000 * 3 * sizeof(std::uintptr_t));
+    EXPECT_GT(internal_bytes_held_for_tests(), before + std::size_t{20000} * 3 * sizeof(std::uintptr_t));
     table.clear();
     EXPECT_EQ(internal_bytes_held_for_tests(), before);
   }

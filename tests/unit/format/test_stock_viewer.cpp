@@ -14,7 +14,7 @@ using dhat::format::kStockViewerPlaces;
 namespace {
 
 std::string make_file(const std::string& name) {
-  const std::string path = ::testing::TempDir() + "/" + name;
+  std::string path = ::testing::TempDir() + "/" + name;
   std::FILE* file = std::fopen(path.c_str(), "w");
   std::fputs("<html></html>", file);
   std::fclose(file);
