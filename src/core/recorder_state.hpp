@@ -102,7 +102,23 @@ extern std::atomic<std::uint32_t> g_generation DHAT_HIDDEN;
 inline bool phase_is(Phase phase) noexcept {
   return g_phase.load(std::memory_order_relaxed) == static_cast<int>(phase);
 }
-inline void set_phase(Phase phase) noexcept { g_phase.store(static_cast<int>(phase), std::memory_order_release); }
+// A run's life: idle -> recording or ad_hoc -> stopped -> idle. Any other step is a defect.
+constexpr bool is_legal_phase_step(Phase from, Phase to) noexcept {
+  switch (to) {
+    case Phase::recording:
+    case Phase::ad_hoc:
+      return from == Phase::idle;
+    case Phase::stopped:
+      return from == Phase::recording || from == Phase::ad_hoc;
+    case Phase::idle:
+      return from == Phase::stopped;
+  }
+  return false;
+}
+inline void set_phase(Phase phase) noexcept {
+  DHAT_INTERNAL_CHECK(is_legal_phase_step(static_cast<Phase>(g_phase.load(std::memory_order_relaxed)), phase));
+  g_phase.store(static_cast<int>(phase), std::memory_order_release);
+}
 
 // ---- Per thread ----
 // True while this thread is inside the recorder's critical code (a lock held, or an event half
