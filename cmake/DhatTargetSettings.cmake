@@ -22,7 +22,14 @@ function(dhat_apply_sanitizer target)
   dhat_sanitizer_flags(flags)
   if(flags)
     target_compile_options(${target} PRIVATE ${flags})
-    target_link_options(${target} PRIVATE ${flags})
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "STATIC_LIBRARY")
+      # A sanitized archive calls the sanitizer's runtime: whatever links it must link that too
+      # (a consumer of a sanitized build tree, the package test's find_package on it).
+      target_link_options(${target} INTERFACE ${flags})
+    else()
+      target_link_options(${target} PRIVATE ${flags})
+    endif()
   endif()
 endfunction()
 

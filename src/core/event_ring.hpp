@@ -84,7 +84,9 @@ class EventRing {
     const std::uint64_t tsc = tsc_after_earlier();
     last_tsc_ = tsc;
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
-    DHAT_INTERNAL_CHECK(head - cached_tail_ < kCapacity);  // the producer checked full() first
+    // The producer checked full() first, or made room (the consumer moved tail_ on, which
+    // cached_tail_ learns at the next full()): the ring's real tail is what bounds the head.
+    DHAT_INTERNAL_CHECK(head - tail_.load(std::memory_order_acquire) < kCapacity);
     StampedEvent& slot = events_[head % kCapacity];
     slot.tsc = tsc;
     slot.event = event;
