@@ -1,6 +1,7 @@
 #include "profile_file.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,9 +13,37 @@ namespace dhat::viewer {
 
 namespace {
 
-std::uint64_t number(const nlohmann::json& object, const char* key) {
+// A count or a time: absent is 0 (an ad hoc file has no lifetimes, dhat-rs writes no timeline);
+// present, it must be a whole number from 0 to 2^64-1. Anything else (a string, a negative or
+// fractional number, one too big for 64 bits, which the parser reads as floating point) is a
+// damaged file, never a silent 0.
+std::uint64_t number(const nlohmann::json& object, const char* key, const std::string& path, const std::string& where) {
   const auto found = object.find(key);
-  return found != object.end() && found->is_number_unsigned() ? found->get<std::uint64_t>() : 0;
+  if (found == object.end()) {
+    return 0;
+  }
+  if (!found->is_number_unsigned()) {
+    throw ProfileError("'" + path + "' is damaged: " + where + "'" + key + "' is " + found->dump() +
+                       ", not a whole number from 0 to 2^64-1");
+  }
+  return found->get<std::uint64_t>();
+}
+
+// Every command adds counters over the file's program points and prints differences as signed
+// 64-bit numbers: a file whose sums pass 2^63-1 would print wrapped or negative totals.
+void check_sums_fit(const std::vector<ProgramPoint>& pps, const std::string& path) {
+  constexpr std::uint64_t kLimit = static_cast<std::uint64_t>(INT64_MAX);
+  for (const format::CounterField& field : format::kCounterFields) {
+    std::uint64_t sum = 0;
+    for (const ProgramPoint& point : pps) {
+      const std::uint64_t value = point.*field.member;
+      if (value > kLimit - sum) {
+        throw ProfileError("'" + path + "' is damaged: its program points' '" + field.key +
+                           "' adds up past 2^63-1, more than any heap holds");
+      }
+      sum += value;
+    }
+  }
 }
 
 }  // namespace
@@ -55,15 +84,19 @@ Profile load_profile(const std::string& path) {
   profile.bytes_unit = doc.value("bsu", "bytes");
   profile.blocks_unit = doc.value("bksu", "blocks");
   profile.lifetimes = doc.value("bklt", false);
-  profile.tg = number(doc, "tg");
-  profile.te = number(doc, format::kEndTimeKey);
-  profile.short_lived = number(doc, "tuth");
+  profile.tg = number(doc, "tg", path, "");
+  profile.te = number(doc, format::kEndTimeKey, path, "");
+  profile.short_lived = number(doc, "tuth", path, "");
   if (const auto timeline = doc.find(format::kTimelineField); timeline != doc.end() && timeline->is_object()) {
-    profile.timeline_bucket = number(*timeline, format::kTimelineBucketKey);
+    profile.timeline_bucket = number(*timeline, format::kTimelineBucketKey, path, "the heap timeline's ");
     for (auto* into : {&profile.timeline_max, &profile.timeline_end}) {
       const char* key = into == &profile.timeline_max ? format::kTimelineMaxKey : format::kTimelineEndKey;
       for (const auto& value : timeline->value(key, nlohmann::json::array())) {
-        into->push_back(value.is_number_unsigned() ? value.get<std::uint64_t>() : 0);
+        if (!value.is_number_unsigned()) {
+          throw ProfileError("'" + path + "' is damaged: its heap timeline holds " + value.dump() +
+                             ", not a whole number of bytes");
+        }
+        into->push_back(value.get<std::uint64_t>());
       }
     }
     if (profile.timeline_max.size() != profile.timeline_end.size()) {
@@ -73,8 +106,9 @@ Profile load_profile(const std::string& path) {
   const auto& ftbl = doc[format::kFrameTableKey];
   for (const auto& pp : doc[format::kProgramPointsKey]) {
     ProgramPoint point;
+    const std::string where = "program point " + std::to_string(profile.pps.size()) + "'s ";
     for (const format::CounterField& field : format::kCounterFields) {
-      point.*field.member = number(pp, field.key);
+      point.*field.member = number(pp, field.key, path, where);
     }
     for (const auto& index : pp.value(format::kFramesKey, nlohmann::json::array())) {
       const std::size_t i = index.get<std::size_t>();
@@ -86,6 +120,7 @@ Profile load_profile(const std::string& path) {
     }
     profile.pps.push_back(std::move(point));
   }
+  check_sums_fit(profile.pps, path);
   return profile;
 }
 

@@ -1,7 +1,8 @@
 // Reading any DHAT file (dhat-cpp's, `valgrind --tool=dhat`'s, dhat-rs's) for the dhat-view tool.
 //
 // Contract: `load_profile` either returns a checked Profile or throws ProfileError with a
-// sentence for the user (missing file, not JSON, truncated, not DHAT, another format version).
+// sentence for the user (missing file, not JSON, truncated, not DHAT, another format version, a
+// count that is not a whole number from 0 to 2^64-1, counts whose sums pass 2^63-1).
 #pragma once
 
 #include <cstdint>

@@ -181,16 +181,35 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
     std::ofstream("truncated.json") << R"({"dhatFileVersion":2,"mode":"heap","pps":[{"tb":1,)";
     std::ofstream("damaged.json")
         << R"({"dhatFileVersion":2,"mode":"heap","te":1,"pps":[{"tb":1,"tbk":1,"fs":[7]}],"ftbl":["[root]"]})";
+    // Counters that are not counts (each was read as 0 before), and counts whose sum passes
+    // 2^63-1 (printed as a negative total before).
+    const std::string head = R"({"dhatFileVersion":2,"mode":"heap","te":1,"ftbl":["[root]"],"pps":[)";
+    std::ofstream("text-count.json") << head << R"({"tb":"lots","tbk":1,"fs":[]}]})";
+    std::ofstream("negative-count.json") << head << R"({"tb":1,"tbk":-5,"fs":[]}]})";
+    std::ofstream("huge-count.json") << head << R"({"tb":18446744073709551616,"tbk":1,"fs":[]}]})";
+    std::ofstream("text-time.json") << R"({"dhatFileVersion":2,"mode":"heap","te":"late","ftbl":[],"pps":[]})";
+    std::ofstream("overflowing-sum.json")
+        << head << R"({"tb":9223372036854775807,"tbk":1,"fs":[]},{"tb":1,"tbk":1,"fs":[]}]})";
   }
   const struct {
     const char* file;
     const char* message;
-  } cases[] = {{"missing.json", "dhat-view: cannot open 'missing.json': No such file or directory"},
-               {"not-json.json", "dhat-view: 'not-json.json' is not JSON"},
-               {"not-dhat.json", "dhat-view: 'not-dhat.json' is JSON but not a DHAT profile (no dhatFileVersion)"},
-               {"version3.json", "dhat-view: 'version3.json' has DHAT format version 3; dhat-view reads version 2"},
-               {"truncated.json", "dhat-view: 'truncated.json' is not complete JSON (truncated?)"},
-               {"damaged.json", "dhat-view: 'damaged.json' is damaged: a program point names frame 7 of 1"}};
+  } cases[] = {
+      {"missing.json", "dhat-view: cannot open 'missing.json': No such file or directory"},
+      {"not-json.json", "dhat-view: 'not-json.json' is not JSON"},
+      {"not-dhat.json", "dhat-view: 'not-dhat.json' is JSON but not a DHAT profile (no dhatFileVersion)"},
+      {"version3.json", "dhat-view: 'version3.json' has DHAT format version 3; dhat-view reads version 2"},
+      {"truncated.json", "dhat-view: 'truncated.json' is not complete JSON (truncated?)"},
+      {"damaged.json", "dhat-view: 'damaged.json' is damaged: a program point names frame 7 of 1"},
+      {"text-count.json",
+       "dhat-view: 'text-count.json' is damaged: program point 0's 'tb' is \"lots\", not a whole number "
+       "from 0 to 2^64-1"},
+      {"negative-count.json",
+       "dhat-view: 'negative-count.json' is damaged: program point 0's 'tbk' is -5, not a whole number"},
+      {"huge-count.json", "dhat-view: 'huge-count.json' is damaged: program point 0's 'tb' is 1.8446744073709552e+19"},
+      {"text-time.json", "dhat-view: 'text-time.json' is damaged: 'te' is \"late\", not a whole number"},
+      {"overflowing-sum.json",
+       "dhat-view: 'overflowing-sum.json' is damaged: its program points' 'tb' adds up past 2^63-1"}};
   for (const auto& c : cases) {
     for (const std::string command : {"summary ", "check --max-total-bytes 1 "}) {
       const Result r = run(command + c.file);
