@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -180,8 +181,19 @@ std::string write_file_atomically(const std::string& path, const std::string& co
 }
 
 std::string write_file_atomically(const std::string& path, const std::function<void(const TextSink&)>& produce) {
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A temporary name of this write's own: two threads writing snapshots to one path must not
+  // share a file (one would truncate the other's half-written text and rename it into place,
+  // and the second rename would find nothing). O_EXCL: never write into a file we did not make.
+  static std::atomic<std::uint64_t> writes{0};
+  std::string temporary;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 8; ++attempt) {
+    temporary = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(writes.fetch_add(1));
+    fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) {
+      break;
+    }
+  }
   if (fd < 0) {
     return std::strerror(errno);
   }

@@ -88,7 +88,7 @@ TEST(Errors, PathThatIsADirectoryIsReportedAndLeavesNoTemporaryFile) {
   struct stat info {};
   ASSERT_EQ(stat("a-directory.json", &info), 0);
   EXPECT_TRUE(S_ISDIR(info.st_mode));
-  // No stray "a-directory.json.tmp.<pid>" is left behind.
+  // No stray "a-directory.json.tmp.<pid>.<n>" is left behind.
   const std::string listing = "ls a-directory.json.tmp.* 2>/dev/null | wc -l > tmp-count.txt";
   ASSERT_EQ(std::system(listing.c_str()), 0);
   std::ifstream count("tmp-count.txt");

@@ -1,13 +1,20 @@
 // Snapshots of a running profile: the API call and the opt-in signal write the state as it is
 // now (t-end = now) and the run goes on.
+#include <glob.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "profiled_run.hpp"
 
@@ -37,6 +44,60 @@ TEST(Snapshots, ApiCallWritesTheCurrentStateAndTheRunGoesOn) {
   EXPECT_LE(snapshot.doc["te"].get<std::uint64_t>(), final_profile.doc["te"].get<std::uint64_t>());
   EXPECT_EQ(final_profile.at("snapshot_site").eb, 0U);
   EXPECT_EQ(final_profile.at("after_snapshot_site").tb, 55U);
+}
+
+// Three threads writing snapshots to one path while a fourth reads it: every write succeeds and
+// every read finds a whole profile (each write has its own temporary file; with one shared
+// name, one write truncated another's and renamed torn JSON into place, and the other's rename
+// failed with ENOENT).
+TEST(Snapshots, ThreadsWritingToOnePathEachWriteAWholeFile) {
+  const char* path = "snapshot-shared.json";
+  std::remove(path);
+  constexpr int kWriters = 3;
+  constexpr int kWrites = 30;
+  std::atomic<int> failed_writes{0};
+  std::atomic<int> torn_reads{0};
+  std::atomic<int> whole_reads{0};
+  std::atomic<bool> writing{true};
+  dhat_test::profile_of([&] {
+    void* block = snapshot_site(4242);
+    keep(block);
+    std::thread reader([&] {
+      while (writing.load()) {
+        std::ifstream in(path);
+        if (!in) {
+          continue;  // not written yet
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        (nlohmann::json::accept(text.str()) ? whole_reads : torn_reads).fetch_add(1);
+      }
+    });
+    std::vector<std::thread> writers;
+    writers.reserve(kWriters);
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&] {
+        for (int i = 0; i < kWrites; ++i) {
+          if (!dhat::write_snapshot(path)) {
+            failed_writes.fetch_add(1);
+          }
+        }
+      });
+    }
+    for (std::thread& writer : writers) {
+      writer.join();
+    }
+    writing.store(false);
+    reader.join();
+    std::free(block);
+  });
+  EXPECT_EQ(failed_writes.load(), 0);
+  EXPECT_EQ(torn_reads.load(), 0) << whole_reads.load() << " whole reads";
+  const Profile last = Profile::load(path);
+  EXPECT_EQ(last.at("snapshot_site").eb, 4242U);
+  glob_t left{};
+  EXPECT_EQ(glob("snapshot-shared.json.tmp.*", 0, nullptr, &left), GLOB_NOMATCH) << "a temporary file was left";
+  globfree(&left);
 }
 
 TEST(Snapshots, WithoutAProfilerNothingIsWritten) {
