@@ -46,6 +46,62 @@ void check_sums_fit(const std::vector<ProgramPoint>& pps, const std::string& pat
   }
 }
 
+// Replaces every byte that does not begin a well-formed UTF-8 sequence (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF) with U+FFFD. Well-formed text is not copied.
+void replace_invalid_utf8(std::string& text) {
+  const auto byte = [&text](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto continuation = [&](std::size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
+  // The length of the well-formed sequence at i, or 0.
+  const auto sequence = [&](std::size_t i) -> std::size_t {
+    const unsigned char b = byte(i);
+    if (b < 0x80) {
+      return 1;
+    }
+    if (b >= 0xC2 && b <= 0xDF) {
+      return continuation(i + 1) ? 2 : 0;
+    }
+    if (b >= 0xE0 && b <= 0xEF) {
+      if (!continuation(i + 1) || !continuation(i + 2)) {
+        return 0;
+      }
+      const unsigned char second = byte(i + 1);
+      return (b == 0xE0 && second < 0xA0) || (b == 0xED && second > 0x9F) ? 0 : 3;
+    }
+    if (b >= 0xF0 && b <= 0xF4) {
+      if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3)) {
+        return 0;
+      }
+      const unsigned char second = byte(i + 1);
+      return (b == 0xF0 && second < 0x90) || (b == 0xF4 && second > 0x8F) ? 0 : 4;
+    }
+    return 0;
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t n = sequence(i);
+    if (n == 0) {
+      break;
+    }
+    i += n;
+  }
+  if (i == text.size()) {
+    return;  // the usual case: nothing to replace
+  }
+  std::string repaired(text, 0, i);
+  repaired.reserve(text.size() + 64);
+  while (i < text.size()) {
+    const std::size_t n = sequence(i);
+    if (n == 0) {
+      repaired += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      repaired.append(text, i, n);
+      i += n;
+    }
+  }
+  text = std::move(repaired);
+}
+
 }  // namespace
 
 Profile load_profile(const std::string& path) {
@@ -53,11 +109,28 @@ Profile load_profile(const std::string& path) {
   if (!in) {
     throw ProfileError("cannot open '" + path + "': " + std::strerror(errno));
   }
+  // A DHAT file is a JSON object: anything else is refused at its first bytes, before a large
+  // file (gigabytes of NUL bytes, a disk image given by mistake) is read whole.
+  char first = ' ';
+  while (in.get(first) && (first == ' ' || first == '\n' || first == '\r' || first == '\t')) {
+  }
+  if (!in) {
+    throw ProfileError("'" + path + "' is empty or only white space: not a DHAT profile");
+  }
+  if (first != '{') {
+    throw ProfileError("'" + path +
+                       "' is not a DHAT profile: it does not begin with '{' (a DHAT file is one JSON object)");
+  }
   std::stringstream text;
-  text << in.rdbuf();
+  text << first << in.rdbuf();
+  std::string contents = text.str();
+  // Valgrind writes file names as their bytes: a source file named in Latin-1 gives a profile
+  // that is not UTF-8, which the stock viewer loads. Such bytes become U+FFFD, as dhat-cpp's
+  // own writer does.
+  replace_invalid_utf8(contents);
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text.str());
+    doc = nlohmann::json::parse(contents);
   } catch (const nlohmann::json::parse_error& error) {
     const bool truncated = std::string(error.what()).find("unexpected end of input") != std::string::npos;
     throw ProfileError("'" + path + "' is " + (truncated ? "not complete JSON (truncated?)" : "not JSON") + ": " +

@@ -2,7 +2,8 @@
 //
 // Contract: `load_profile` either returns a checked Profile or throws ProfileError with a
 // sentence for the user (missing file, not JSON, truncated, not DHAT, another format version, a
-// count that is not a whole number from 0 to 2^64-1, counts whose sums pass 2^63-1).
+// count that is not a whole number from 0 to 2^64-1, counts whose sums pass 2^63-1). Bytes that
+// are not UTF-8 (a Latin-1 file name in a Valgrind file) are read as U+FFFD, not refused.
 #pragma once
 
 #include <cstdint>

@@ -21,9 +21,10 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-Result run(const std::string& arguments) {
+// Runs a shell command line, its stdout and stderr together.
+Result run_shell(const std::string& command) {
   Result result;
-  FILE* pipe = popen((std::string(DHAT_VIEW) + " " + arguments + " 2>&1").c_str(), "r");
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   char buffer[4096];
   std::size_t n = 0;
   while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
@@ -33,6 +34,8 @@ Result run(const std::string& arguments) {
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
+
+Result run(const std::string& arguments) { return run_shell(std::string(DHAT_VIEW) + " " + arguments); }
 
 const std::string kBefore = std::string(DHAT_FIXTURES) + "/dhat-rs-before.json";
 const std::string kAfter = std::string(DHAT_FIXTURES) + "/dhat-rs-after.json";
@@ -176,6 +179,8 @@ TEST(DhatView, PlotDrawsTheTimelineWithTgmaxMarked) {
 TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
   {
     std::ofstream("not-json.json") << "hello";
+    std::ofstream("json-array.json") << "  [1, 2]";
+    std::ofstream("empty.json") << " \n";
     std::ofstream("not-dhat.json") << R"({"name": "a package.json"})";
     std::ofstream("version3.json") << R"({"dhatFileVersion": 3, "mode": "heap", "pps": [], "ftbl": [], "te": 1})";
     std::ofstream("truncated.json") << R"({"dhatFileVersion":2,"mode":"heap","pps":[{"tb":1,)";
@@ -196,7 +201,9 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
     const char* message;
   } cases[] = {
       {"missing.json", "dhat-view: cannot open 'missing.json': No such file or directory"},
-      {"not-json.json", "dhat-view: 'not-json.json' is not JSON"},
+      {"not-json.json", "dhat-view: 'not-json.json' is not a DHAT profile: it does not begin with '{'"},
+      {"json-array.json", "dhat-view: 'json-array.json' is not a DHAT profile: it does not begin with '{'"},
+      {"empty.json", "dhat-view: 'empty.json' is empty or only white space: not a DHAT profile"},
       {"not-dhat.json", "dhat-view: 'not-dhat.json' is JSON but not a DHAT profile (no dhatFileVersion)"},
       {"version3.json", "dhat-view: 'version3.json' has DHAT format version 3; dhat-view reads version 2"},
       {"truncated.json", "dhat-view: 'truncated.json' is not complete JSON (truncated?)"},
@@ -225,6 +232,30 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
   EXPECT_EQ(no_viewer.status, 2) << no_viewer.out;
   EXPECT_TRUE(has(no_viewer, "cannot find Valgrind's dh_view.html")) << no_viewer.out;
   EXPECT_EQ(run("diff only-one.json").status, 2);
+}
+
+// Valgrind writes a file name as its bytes: a Latin-1 name ("caf\xE9.c") is not UTF-8. The
+// stock viewer loads such a file, so dhat-view reads it too, the byte shown as U+FFFD.
+TEST(DhatView, AFileNameThatIsNotUtf8IsReadAsAReplacementCharacter) {
+  std::ofstream("latin1.json") << "{\"dhatFileVersion\":2,\"mode\":\"heap\",\"te\":10,\"tg\":5,\"pps\":["
+                                  "{\"tb\":64,\"tbk\":2,\"fs\":[1]}],\"ftbl\":[\"[root]\","
+                                  "\"0x401000: brew (caf\xE9.c:12)\"]}";
+  const Result r = run("summary latin1.json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has(r, "Total:     64 bytes in 2 blocks\n")) << r.out;
+  EXPECT_TRUE(has(r, "brew (caf\xEF\xBF\xBD.c:12)")) << r.out;
+}
+
+// A file that cannot begin a DHAT profile is refused at its first bytes: a 4 GiB file of NUL
+// bytes (sparse: it takes no disk) under a 1 GiB address-space limit, which reading it whole
+// could not fit.
+TEST(DhatView, AHugeFileThatIsNotAProfileIsRefusedAtItsFirstBytes) {
+  ASSERT_EQ(std::system("rm -f zeros.json && truncate -s 4G zeros.json"), 0);
+  const Result r = run_shell("ulimit -v 1048576 && " + std::string(DHAT_VIEW) + " summary zeros.json");
+  std::remove("zeros.json");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_TRUE(has(r, "dhat-view: 'zeros.json' is not a DHAT profile: it does not begin with '{'")) << r.out;
 }
 
 TEST(DhatView, HelpForEverySubcommand) {
