@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -133,6 +136,22 @@ TEST(Preload, EveryExecedProcessGetsItsOwnFileAndTheExitStatusIsKept) {
                          " >/dev/null 2>&1");
   EXPECT_EQ(status, 3);
   EXPECT_EQ(files_starting_with("chain.").size(), 2U);
+}
+
+// A static program never loads the preload library: dhat-run says so and how to profile it,
+// instead of running it unprofiled and writing nothing.
+TEST(Preload, AStaticProgramIsRefusedWithTheWayToProfileIt) {
+  ASSERT_EQ(run("rm -f static-out.txt dhat-heap.*.json && " + std::string(DHAT_RUN) + " -- " + DHAT_STATIC_HELLO +
+                " >static-out.txt 2>&1"),
+            2);
+  std::ifstream in("static-out.txt");
+  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(out.find("is statically linked: a preload library cannot enter it"), std::string::npos) << out;
+  EXPECT_NE(out.find("link it with dhat::dhat instead"), std::string::npos) << out;
+  EXPECT_EQ(out.find("static_hello ran"), std::string::npos) << "nothing is run: " << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  // A dynamically linked program still runs, its status kept.
+  EXPECT_EQ(run(std::string(DHAT_RUN) + " -o static-check.json -- /bin/true 2>/dev/null"), 0);
 }
 
 TEST(Preload, BadUsageIsReported) {
