@@ -25,8 +25,9 @@ void append_decimal(std::string& text, std::uint64_t value) {
   text.append(digits, end.ptr);
 }
 
-// Each counter's `,"key":` made once from the counter list, so that the per-point loop appends
-// text of known length (many_stacks writes 65,553 points: a strlen per key was 2% of its run).
+// Each counter's `,"key":` (the first one's without the comma) made once from the counter
+// list, so that the per-point loop appends text of known length (many_stacks writes 65,553
+// points: a strlen per key was 2% of its run).
 struct KeyText {
   char text[16] = {};
   std::size_t size = 0;
@@ -35,7 +36,9 @@ constexpr std::array<KeyText, format::kCounterCount> make_key_texts() {
   std::array<KeyText, format::kCounterCount> out{};
   for (std::size_t i = 0; i < format::kCounterCount; ++i) {
     KeyText& key = out[i];
-    key.text[key.size++] = ',';
+    if (i != 0) {  // the first counter follows the program point's brace
+      key.text[key.size++] = ',';
+    }
     key.text[key.size++] = '"';
     for (const char* c = format::kCounterFields[i].key; *c != '\0'; ++c) {
       key.text[key.size++] = *c;
@@ -72,8 +75,7 @@ void append_program_points(std::string& text, const ProgramPoints& points, bool 
     for (std::size_t f = 0; f < format::kCounterCount; ++f) {
       const format::CounterField& field = format::kCounterFields[f];
       if (!field.lifetimes || !ad_hoc) {
-        const std::size_t skip_comma = f == 0 ? 1 : 0;  // the first field follows the brace
-        text.append(kKeyTexts[f].text + skip_comma, kKeyTexts[f].size - skip_comma);
+        text.append(kKeyTexts[f].text, kKeyTexts[f].size);
         append_decimal(text, point.totals.*field.member);
       }
     }
