@@ -118,8 +118,10 @@ inline void apply_event(const Locked& s, ThreadState& thread, const HeapEvent& e
         move_block(s, thread.counters, thread.detached, e.address, e.size(), now);
       } else {
         // A block the profiler never saw (allocated before the run): DHAT counts the realloc
-        // as a fresh allocation at this call site.
-        add_block(s, thread.counters, e.address, e.size(), e.pp, now);
+        // as a fresh allocation at this call site; unless the profiler's own code made it.
+        if (e.pp != kProfilersOwnPp) {
+          add_block(s, thread.counters, e.address, e.size(), e.pp, now);
+        }
       }
       thread.detached_known = false;
       return;

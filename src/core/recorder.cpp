@@ -200,6 +200,10 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
       capture(state(), captured, entry_frame);
       pp = program_point_of(state(), captured);
       generation = captured.generation;
+    } else {
+      // The profiler's own realloc (a snapshot writer's, the symbolizer's): its block was never
+      // recorded, and the new one is not the program's, nor lost.
+      pp = kProfilersOwnPp;
     }
   }
   route_event(EventKind::realloc_to, reinterpret_cast<std::uintptr_t>(new_block), bytes, pp, generation);

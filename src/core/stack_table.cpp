@@ -59,7 +59,7 @@ PpId StackTable::intern(const std::uintptr_t* frames, std::uint32_t depth, std::
     i = (i + 1) & (slot_count_ - 1);
   }
   const auto pp = static_cast<PpId>(stacks_.size());
-  if (pp == kNoPp || !stacks_.make_room_for_one()) {
+  if (pp >= kProfilersOwnPp || !stacks_.make_room_for_one()) {  // the ids from there on are reserved
     return kNoPp;
   }
   const std::size_t offset = arena_.size();

@@ -14,6 +14,9 @@ namespace dhat::core {
 
 using PpId = std::uint32_t;
 inline constexpr PpId kNoPp = 0xFFFFFFFFU;
+// Never interned: the "site" of a block that the profiler's own code reallocated (recorder.cpp),
+// which is neither recorded nor counted as lost.
+inline constexpr PpId kProfilersOwnPp = 0xFFFFFFFEU;
 
 class StackTable {
  public:

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -29,6 +30,10 @@ RunSettings& active_settings() {
 }
 
 int g_private_users = 0;
+
+// Whether "no profiler is running" was said since the last run started: requests that keep
+// coming (a loop, snapshot signals still queued at exit) get one line, not one each.
+std::atomic<bool> g_said_no_run{false};
 
 void* write_report_on_this_thread(void* settings) {
   write_report_and_release(*static_cast<const RunSettings*>(settings));
@@ -69,6 +74,7 @@ bool start_run(RunSettings settings) {
     return false;
   }
   active_settings() = std::move(settings);
+  g_said_no_run.store(false, std::memory_order_relaxed);
   install_snapshot_signal();
   static bool exit_hook_installed = false;
   if (!exit_hook_installed) {
@@ -112,7 +118,9 @@ bool write_snapshot_now(const std::string& path) {
   core::ReentrancyGuard not_recorded;
   RunSettings settings;
   if (!running_settings(&settings)) {
-    std::fputs("dhat: no profiler is running; no snapshot written\n", stderr);
+    if (!g_said_no_run.exchange(true, std::memory_order_relaxed)) {
+      std::fputs("dhat: no profiler is running; no snapshot written\n", stderr);
+    }
     return false;
   }
   const std::string target =

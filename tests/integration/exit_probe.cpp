@@ -4,13 +4,17 @@
 //   exit_probe thread-exit FILE another thread calls exit(9) while main waits
 //   exit_probe _exit FILE       _exit(4): nothing is written
 //   exit_probe abort FILE       abort(): nothing is written
+//   exit_probe snapshots FILE   two threads allocate and write 10 snapshots each (to FILE.N),
+//                               then main returns 7
 #include <dhat/dhat.hpp>
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
+#include <vector>
 
 extern "C" __attribute__((noinline)) void* probe_leak(std::size_t n) { return std::malloc(n); }
 
@@ -32,6 +36,22 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "abort") == 0) {
     std::abort();
+  }
+  if (std::strcmp(argv[1], "snapshots") == 0) {
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 2; ++t) {
+      writers.emplace_back([t, &argv] {
+        for (int i = 0; i < 10; ++i) {
+          std::free(probe_leak(64));
+          if (!dhat::write_snapshot(std::string(argv[2]) + "." + std::to_string(t * 10 + i))) {
+            std::_Exit(3);
+          }
+        }
+      });
+    }
+    for (std::thread& writer : writers) {
+      writer.join();
+    }
   }
   return 7;
 }
