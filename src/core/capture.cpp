@@ -1,9 +1,62 @@
 #include "core/capture.hpp"
 
+#include <pthread.h>
+
+#include "core/internal_pages.hpp"
+
 namespace dhat::core {
 
 namespace {
-thread_local StackMemo t_stack_memo DHAT_TLS;
+
+// This thread's memo (null until its first capture), and whether its exit's clean-up gave it
+// back (the walks of its last allocations then go without one).
+DHAT_CONSTINIT thread_local StackMemo* t_stack_memo DHAT_TLS = nullptr;
+DHAT_CONSTINIT thread_local bool t_stack_memo_retired DHAT_TLS = false;
+
+// pthread key destructor: the thread is exiting; its memo goes to the pool.
+void retire_memo(void* memo) {
+  RecorderLock s;
+  auto* retired = static_cast<StackMemo*>(memo);
+  retired->next_free = s->free_memos;
+  s->free_memos = retired;
+  t_stack_memo = nullptr;
+  t_stack_memo_retired = true;
+}
+
+// A memo for this thread from the pool or fresh zeroed pages; null if there is none to have, or
+// if this thread is inside the recorder's critical code (a signal handler's allocation: the
+// lock may be this thread's own).
+__attribute__((noinline)) StackMemo* claim_memo_for_this_thread() noexcept {
+  if (t_stack_memo_retired || t_holds_lock) {
+    return nullptr;
+  }
+  RecorderLock s;
+  if (!s->memo_key_ready) {
+    if (pthread_key_create(&s->memo_key, &retire_memo) != 0) {
+      t_stack_memo_retired = true;  // no clean-up at exit: walk without a memo
+      return nullptr;
+    }
+    s->memo_key_ready = true;
+  }
+  StackMemo* memo = s->free_memos;
+  if (memo != nullptr) {
+    s->free_memos = memo->next_free;
+  } else {
+    memo = static_cast<StackMemo*>(map_zeroed_pages(sizeof(StackMemo)));
+    if (memo == nullptr) {
+      return nullptr;  // tried again at the next capture
+    }
+  }
+  if (pthread_setspecific(s->memo_key, memo) != 0) {  // may calloc: the caller holds the guard
+    memo->next_free = s->free_memos;
+    s->free_memos = memo;
+    t_stack_memo_retired = true;
+    return nullptr;
+  }
+  t_stack_memo = memo;
+  return memo;
+}
+
 }  // namespace
 
 PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generation) noexcept {
@@ -29,26 +82,33 @@ DHAT_CAPTURE_PATH void capture(const RecorderState& s, CapturedStack& c, const v
     return;
   }
   const CallerFrame start = caller_frame_of(entry_frame);
-  const std::size_t set = t_stack_memo.set_of(start);
-  for (std::size_t way = 0; way < StackMemo::kWays; ++way) {
-    StackMemoEntry& memo = t_stack_memo.way(set, way);
-    if (memo.generation == c.generation && memo.frames[0] == start.ip &&
-        cfi_same_walk(start, memo.frames, memo.rules, memo.depth, memo.ends_with_zero, max_frames)) {
-      t_stack_memo.touch(memo);
-      c.memo = &memo;
-      c.memo_hit = true;
-      return;
-    }
+  StackMemo* memos = t_stack_memo;
+  if (__builtin_expect(memos == nullptr, 0)) {
+    memos = claim_memo_for_this_thread();
   }
-  StackMemoEntry& memo = t_stack_memo.victim(set);
-  t_stack_memo.touch(memo);
+  StackMemoEntry* memo = nullptr;
+  if (memos != nullptr) {
+    const std::size_t set = memos->set_of(start);
+    for (std::size_t way = 0; way < StackMemo::kWays; ++way) {
+      StackMemoEntry& entry = memos->way(set, way);
+      if (entry.generation == c.generation && entry.frames[0] == start.ip &&
+          cfi_same_walk(start, entry.frames, entry.rules, entry.depth, entry.ends_with_zero, max_frames)) {
+        memos->touch(entry);
+        c.memo = &entry;
+        c.memo_hit = true;
+        return;
+      }
+    }
+    memo = &memos->victim(set);
+    memos->touch(*memo);
+  }
   if (!cfi_walk(start, c.stack, max_frames, &c.trace)) {
     g_libgcc_walks.fetch_add(1, std::memory_order_relaxed);
     capture_stack_with(c.stack, max_frames, Unwinder::libgcc);  // trims the profiler's frames itself
     return;
   }
   if (c.stack.depth <= StackMemoEntry::kFrames) {
-    c.memo = &memo;
+    c.memo = memo;
   }
 }
 

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace dhat::core {
 
@@ -46,6 +47,18 @@ inline constexpr std::size_t kHugeRegion = std::size_t{2} << 20;
 // Makes bytes [from, to) of a reservation readable and writable (zero until written).
 [[nodiscard]] inline bool commit_pages(void* reservation, std::size_t from, std::size_t to) noexcept {
   return mprotect(static_cast<char*>(reservation) + from, to - from, PROT_READ | PROT_WRITE) == 0;
+}
+
+// Gives the whole pages inside [begin, begin + bytes) back to the kernel: they read as zero from
+// then on, and hold no memory until written again. For memory nobody is using (a retired thread's
+// ring); advice only, a refusal changes nothing.
+inline void release_pages_within(void* begin, std::size_t bytes) noexcept {
+  constexpr std::uintptr_t kPage = 4096;  // the smallest page size: whole pages of any size are whole 4 KiB pages
+  const auto from = (reinterpret_cast<std::uintptr_t>(begin) + kPage - 1) & ~(kPage - 1);
+  const auto to = (reinterpret_cast<std::uintptr_t>(begin) + bytes) & ~(kPage - 1);
+  if (from < to) {
+    madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  }
 }
 
 inline void unmap_pages(void* region, std::size_t bytes) noexcept {

@@ -9,7 +9,10 @@
 // can intern new stacks while another thread applies a batch of events.
 //
 // Thread-locals here use initial-exec TLS: one instruction to reach, and no __tls_get_addr call
-// that could itself allocate.
+// that could itself allocate. They are a few words in all (checked by a test): initial-exec TLS
+// is carved out of every thread's stack, and a library loaded with dlopen (the profiler linked
+// into a plugin) must fit in the few hundred bytes glibc keeps for it. Bigger per-thread state
+// (the stack memo, the event ring) lives in the profiler's own pages, reached through a pointer.
 #pragma once
 
 #include <pthread.h>
@@ -34,6 +37,7 @@
 namespace dhat::core {
 
 struct ThreadBuffer;
+struct StackMemo;
 
 // What the recorder keeps per thread for the events it applies: the thread's counters (for
 // sections) and the block of a realloc in progress, out of the live table between realloc_from
@@ -64,6 +68,9 @@ struct RecorderState {
   ThreadBuffer* free_buffers = nullptr;  // buffers of exited threads, for reuse
   pthread_key_t buffer_key{};            // its destructor hands a buffer back at thread exit
   bool buffer_key_ready = false;
+  StackMemo* free_memos = nullptr;  // stack memos of exited threads, for reuse (capture.cpp)
+  pthread_key_t memo_key{};         // its destructor hands a memo back at thread exit
+  bool memo_key_ready = false;
   // Whether the process-wide barrier works (decided at the first buffer): without it, threads
   // fence their own marks.
   enum class Barrier { unknown, enabled, unavailable } barrier = Barrier::unknown;

@@ -1,7 +1,10 @@
 // A thread's memory of its recent stack walks and the program points they became.
 //
-// Contract: one per thread (initial-exec TLS, zero-initialized: no constructor runs); only its
-// thread touches it. An entry is valid for one recording run (its generation): program point
+// Contract: one per thread, claimed on its first capture (capture.cpp) from the profiler's own
+// zeroed pages, never from TLS: at 18 KiB it would be carved out of every thread's stack and of
+// the static TLS that libraries loaded with dlopen share. Only its thread touches it; at the
+// thread's exit it goes back to a pool for the next thread (its entries stay valid: a hit is
+// checked against the stack itself). An entry is valid for one recording run (its generation): program point
 // ids are the run's own. Entries are keyed by the first return address and stack pointer: a
 // call site reached by different paths usually sits at different depths. A miss only costs a
 // full walk.
@@ -38,8 +41,11 @@ struct StackMemo {
   // (16x8, 36 KiB, halves json's misses again for ~8% of its time: not worth it per thread).
   static constexpr unsigned kSetBits = 4;
   static constexpr std::size_t kWays = 4;
+  // The counter and the pool's link first: on the page of the first entries, so that a thread
+  // with one call site touches one page of its memo, not two.
+  std::uint32_t uses;    // counts lookups, for least-recently-used replacement within a set
+  StackMemo* next_free;  // in the pool of memos of exited threads
   StackMemoEntry entries[(std::size_t{1} << kSetBits) * kWays];
-  std::uint32_t uses;  // counts lookups, for least-recently-used replacement within a set
 
   // The set for a walk starting at `start`.
   std::size_t set_of(const CallerFrame& start) const noexcept {

@@ -101,6 +101,10 @@ void retire_buffer(void* buffer) {
         break;
       }
     }
+    // The next owner starts with no memory held, like a fresh buffer (a busy thread touched all
+    // of its ring; its successor may make a handful of events).
+    DHAT_INTERNAL_CHECK(b->ring.consumed_end() == b->ring.published_end());
+    b->ring.release_slots();
     b->next = s->free_buffers;
     s->free_buffers = b;
   }
@@ -163,7 +167,9 @@ ThreadBuffer* claim_buffer_for_this_thread() noexcept {
       t_buffer_retired = true;  // do not try again on every event
       return nullptr;
     }
-    b = new (memory) ThreadBuffer();
+    // Default-initialized, not `ThreadBuffer()`: value-initialization would first zero the whole
+    // object, ring slots included (fresh pages are zero already; writing them holds them).
+    b = new (memory) ThreadBuffer;
   }
   if (s->barrier == RecorderState::Barrier::unknown) {
     s->barrier = enable_process_barrier() ? RecorderState::Barrier::enabled : RecorderState::Barrier::unavailable;

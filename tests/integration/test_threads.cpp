@@ -2,8 +2,17 @@
 // threads still allocating while the profile is written pass through safely.
 #include <gtest/gtest.h>
 
+#include <limits.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -206,4 +215,133 @@ TEST(Threads, BlocksHandedThroughALockFreeRingAreFreedByTheReader) {
   // At most the ring's blocks, the one the writer holds and the one the reader is freeing.
   EXPECT_LE(site.gbk, kSlots + 2);
   EXPECT_EQ(site.gb, site.gbk * kBytes);
+}
+
+namespace {
+
+extern "C" __attribute__((noinline)) void* small_stack_site(std::size_t n) { return std::malloc(n); }
+
+void* small_stack_thread(void* bytes) {
+  for (int i = 0; i < 100; ++i) {
+    std::free(small_stack_site(reinterpret_cast<std::uintptr_t>(bytes)));
+  }
+  return nullptr;
+}
+
+// Threads with the smallest stacks a program may ask for start and are recorded exactly. The
+// profiler's static TLS is carved out of every thread's stack: at 18,000 bytes, threads with
+// 16-20 KiB stacks failed to start (EINVAL) and 24-28 KiB ones overflowed (SIGSEGV).
+TEST(Threads, ThreadsWithTheSmallestStacksStartAndAreRecorded) {
+  const std::size_t sizes[] = {static_cast<std::size_t>(PTHREAD_STACK_MIN), 20 * 1024, 24 * 1024, 28 * 1024};
+  int started = 0;
+  auto profile = profile_of([&] {
+    for (std::size_t i = 0; i < std::size(sizes); ++i) {
+      pthread_attr_t attributes;
+      pthread_attr_init(&attributes);
+      ASSERT_EQ(pthread_attr_setstacksize(&attributes, sizes[i]), 0);
+      pthread_t thread{};
+      const int created =
+          pthread_create(&thread, &attributes, &small_stack_thread, reinterpret_cast<void*>(std::uintptr_t{10 + i}));
+      pthread_attr_destroy(&attributes);
+      EXPECT_EQ(created, 0) << "a thread with a " << sizes[i] << "-byte stack: " << std::strerror(created);
+      if (created == 0) {
+        ++started;
+        pthread_join(thread, nullptr);
+      }
+    }
+  });
+  ASSERT_EQ(started, 4);
+  const auto site = profile.at("small_stack_site");
+  EXPECT_EQ(site.tbk, 400U);
+  EXPECT_EQ(site.tb, 100U * (10 + 11 + 12 + 13));
+  EXPECT_EQ(site.eb, 0U);
+}
+
+}  // namespace
+
+namespace {
+
+long resident_kib() {
+  long pages = 0;
+  long resident = 0;
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr || std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) {
+    resident = -1;
+  }
+  if (statm != nullptr) {
+    std::fclose(statm);
+  }
+  return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+extern "C" __attribute__((noinline)) void* parked_site(std::size_t n) { return std::malloc(n); }
+
+// Parks kParked threads that each made a few heap events, writes the growth of resident memory
+// per thread (KiB) to `out`, and exits.
+[[noreturn]] void measure_parked_threads(int out) {
+  constexpr int kParked = 200;
+  pthread_barrier_t parked;
+  pthread_barrier_init(&parked, nullptr, kParked + 1);
+  pthread_barrier_t released;
+  pthread_barrier_init(&released, nullptr, kParked + 1);
+  std::vector<std::thread> threads;
+  threads.reserve(kParked);
+  std::free(parked_site(32));  // the main thread's own first events
+  const long before = resident_kib();
+  for (int t = 0; t < kParked; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        std::free(parked_site(32));
+      }
+      pthread_barrier_wait(&parked);
+      pthread_barrier_wait(&released);
+    });
+  }
+  pthread_barrier_wait(&parked);
+  const long growth = (resident_kib() - before) / kParked;
+  pthread_barrier_wait(&released);
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  const ssize_t written = write(out, &growth, sizeof growth);
+  _exit(written == sizeof growth ? 0 : 1);
+}
+
+// In a child process: the growth of resident memory while `kThreads` threads, each having made a
+// few heap events, are parked at once, profiled or not. Returns KiB, or -1 on failure.
+long parked_threads_growth_kib(bool profiled, const std::string& path) {
+  int pipe_ends[2];
+  if (pipe(pipe_ends) != 0) {
+    return -1;
+  }
+  const pid_t child = fork();
+  if (child == 0) {
+    if (profiled) {
+      dhat::Profiler profiler = dhat::Profiler::builder().file_name(path).build();
+      measure_parked_threads(pipe_ends[1]);  // exits: no profile, only the memory is measured
+    }
+    measure_parked_threads(pipe_ends[1]);
+  }
+  close(pipe_ends[1]);
+  long growth = -1;
+  if (read(pipe_ends[0], &growth, sizeof growth) != sizeof growth) {
+    growth = -1;
+  }
+  close(pipe_ends[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return growth;
+}
+
+}  // namespace
+
+// An idle thread that made a few events holds a few KiB for the profiler, not a whole event ring
+// (was about 292 KiB of RSS per live thread: 1,000 parked threads, 11 MB -> 304 MB).
+TEST(Threads, AParkedThreadHoldsAFewKibForTheProfiler) {
+  const long plain = parked_threads_growth_kib(false, "");
+  const long profiled = parked_threads_growth_kib(true, dhat_test::file_for_current_test());
+  ASSERT_GE(plain, 0);
+  ASSERT_GE(profiled, 0);
+  std::printf("resident memory per parked thread: %ld KiB plain, %ld KiB profiled\n", plain, profiled);
+  EXPECT_LE(profiled - plain, 16) << "KiB per parked thread held for the profiler";
 }
