@@ -1,11 +1,6 @@
 #include "report/dhat_json.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
-#include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -173,70 +168,8 @@ std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& point
   return whole;
 }
 
-std::string write_dhat_json_atomically(const std::string& path, const ProfileHeader& header,
-                                       const ProgramPoints& points) {
-  return write_file_atomically(path, [&](const TextSink& sink) { stream_dhat_json(header, points, sink); });
-}
-
-std::string write_file_atomically(const std::string& path, const std::string& contents) {
-  return write_file_atomically(path, [&contents](const TextSink& sink) { sink(contents); });
-}
-
-std::string write_file_atomically(const std::string& path, const std::function<void(const TextSink&)>& produce) {
-  // A temporary name of this write's own: two threads writing snapshots to one path must not
-  // share a file (one would truncate the other's half-written text and rename it into place,
-  // and the second rename would find nothing). O_EXCL: never write into a file we did not make.
-  static std::atomic<std::uint64_t> writes{0};
-  std::string temporary;
-  int fd = -1;
-  for (int attempt = 0; fd < 0 && attempt < 8; ++attempt) {
-    temporary = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(writes.fetch_add(1));
-    fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno != EEXIST) {
-      break;
-    }
-  }
-  if (fd < 0) {
-    return std::strerror(errno);
-  }
-  std::string failure;  // the first write's failure; later pieces are then dropped
-  const TextSink to_file = [&](const std::string& piece) {
-    std::size_t written = 0;
-    while (failure.empty() && written < piece.size()) {
-      const ssize_t n = write(fd, piece.data() + written, piece.size() - written);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n <= 0) {
-        failure = n < 0 ? std::strerror(errno) : "short write";
-        break;
-      }
-      written += static_cast<std::size_t>(n);
-    }
-  };
-  try {
-    produce(to_file);
-  } catch (...) {
-    close(fd);
-    unlink(temporary.c_str());
-    throw;
-  }
-  if (!failure.empty()) {
-    close(fd);
-    unlink(temporary.c_str());
-    return failure;
-  }
-  if (close(fd) != 0) {
-    std::string reason = std::strerror(errno);
-    unlink(temporary.c_str());
-    return reason;
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::string reason = std::strerror(errno);
-    unlink(temporary.c_str());
-    return reason;
-  }
-  return "";
+std::string write_dhat_json_file(const std::string& path, const ProfileHeader& header, const ProgramPoints& points) {
+  return write_output_file(path, [&](const TextSink& sink) { stream_dhat_json(header, points, sink); });
 }
 
 }  // namespace dhat::report

@@ -2,10 +2,10 @@
 //
 // Contract: `to_dhat_json` produces every field the stock dh_view checks, for a heap profile
 // (bklt true, bkacc false) and for an ad hoc one (bklt false; unit, units, events, as dhat-rs).
-// `write_file_atomically` writes to a temporary file in the same directory and renames it, so
-// the target is never torn and an existing file survives failure. `write_dhat_json_atomically`
-// streams the text to that file in 64 KiB pieces: the whole text of 65,000 program points held
-// as one string was 8 MB, 16 MB of memory with its growth, a fifth of such a profile's peak.
+// `write_dhat_json_file` streams the text to the output (output_file.hpp: a temporary file
+// renamed over a regular target, a device or FIFO written in place) in 64 KiB pieces: the whole
+// text of 65,000 program points held as one string was 8 MB, 16 MB of memory with its growth, a
+// fifth of such a profile's peak.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "report/output_file.hpp"
 #include "report/program_points.hpp"
 
 namespace dhat::report {
@@ -35,18 +36,11 @@ struct ProfileHeader {
   HeapTimeline timeline;
 };
 
-// Receives the text in order, a piece at a time.
-using TextSink = std::function<void(const std::string& piece)>;
-
 void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, const TextSink& sink);
 std::string to_dhat_json(const ProfileHeader& header, const ProgramPoints& points);
 
-// "" on success, otherwise the reason (strerror text) the file could not be written.
-[[nodiscard]] std::string write_file_atomically(const std::string& path, const std::string& contents);
-// The same, for text that `produce` hands to its sink in pieces.
-[[nodiscard]] std::string write_file_atomically(const std::string& path,
-                                                const std::function<void(const TextSink&)>& produce);
-[[nodiscard]] std::string write_dhat_json_atomically(const std::string& path, const ProfileHeader& header,
-                                                     const ProgramPoints& points);
+// "" on success, otherwise the reason the file could not be written.
+[[nodiscard]] std::string write_dhat_json_file(const std::string& path, const ProfileHeader& header,
+                                               const ProgramPoints& points);
 
 }  // namespace dhat::report

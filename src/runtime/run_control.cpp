@@ -10,6 +10,7 @@
 
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
+#include "report/output_file.hpp"
 #include "runtime/library_unload.hpp"
 #include "runtime/run_report.hpp"
 #include "runtime/snapshot_signal.hpp"
@@ -73,6 +74,12 @@ bool start_run(RunSettings settings) {
   if (!core::start_recording(core::RecorderSettings{settings.max_frames, settings.ad_hoc, unwinder})) {
     return false;
   }
+  // Names are resolved now: a program that changes directory (or `git -C DIR`) still writes
+  // where it was started, and every message names the file in full.
+  settings.start_directory = report::current_directory();
+  settings.file_name = report::absolute_path(settings.file_name);
+  // A program that exits with every descriptor in use still gets its profile.
+  static_cast<void>(report::reserve_output_descriptor());
   active_settings() = std::move(settings);
   g_said_no_run.store(false, std::memory_order_relaxed);
   install_snapshot_signal();
@@ -123,8 +130,11 @@ bool write_snapshot_now(const std::string& path) {
     }
     return false;
   }
+  // A name given now means a place in today's directory; the default one, where the run started.
   const std::string target =
-      expand_file_pattern(path.empty() ? std::string(kDefaultSnapshotFileName) : path, static_cast<long>(getpid()));
+      path.empty() && !settings.start_directory.empty()
+          ? settings.start_directory + "/" + expand_file_pattern(kDefaultSnapshotFileName, getpid())
+          : report::absolute_path(expand_file_pattern(path, static_cast<long>(getpid())));
   const WrittenProfile written = write_profile(settings, target);
   if (!written.error.empty()) {
     std::fprintf(stderr, "dhat: error: could not write the snapshot to '%s': %s\n", target.c_str(),

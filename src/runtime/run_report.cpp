@@ -1,13 +1,14 @@
 #include "runtime/run_report.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
-#include <iterator>
 #include <utility>
 
 #include "core/recorder.hpp"
@@ -15,6 +16,7 @@
 #include "format/stock_viewer.hpp"
 #include "report/dhat_json.hpp"
 #include "report/dwarf_symbolizer.hpp"
+#include "report/output_file.hpp"
 #include "report/summary.hpp"
 
 namespace dhat::runtime {
@@ -22,8 +24,17 @@ namespace dhat::runtime {
 namespace {
 
 std::string command_line() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string raw;
+  const int fd = report::open_using_reserve("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char chunk[4096];
+    for (ssize_t n = 0; (n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR);) {
+      if (n > 0) {
+        raw.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
+    report::close_using_reserve(fd);
+  }
   while (!raw.empty() && raw.back() == '\0') {
     raw.pop_back();
   }
@@ -78,6 +89,7 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
   WrittenProfile written;
   written.copied = true;
   const auto start = std::chrono::steady_clock::now();
+  const report::DescriptorHeadroom headroom;  // a program may end with every descriptor in use
   report::DwarfSymbolizer symbolizer;
   const std::size_t stacks = state.raw.size();
   const report::ProgramPoints points = report::build_program_points(std::move(state.raw), symbolizer);
@@ -90,8 +102,12 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
   header.tg_us = state.global.tgmax_us;
   header.te_us = state.global.tend_us;
   header.timeline = state.timeline;
-  written.error = report::write_dhat_json_atomically(path, header, points);
+  written.error = report::write_dhat_json_file(path, header, points);
   written.summary = summary_of(settings, state.global);
+  if (headroom.exhausted()) {
+    written.summary +=
+        "dhat: warning: the process had no file descriptor left for the symbolizer: frames are shown as addresses\n";
+  }
   if (settings.report_timing) {
     char line[256];
     std::snprintf(line, sizeof line,

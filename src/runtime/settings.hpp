@@ -18,7 +18,9 @@ inline constexpr const char* kDefaultSnapshotFileName = "dhat-snapshot.%p.json";
 inline constexpr std::size_t kDefaultMaxFrames = 12;  // Valgrind DHAT's depth
 
 struct RunSettings {
-  std::string file_name;
+  std::string file_name;        // absolute once the run has started (start_run)
+  std::string start_directory;  // the working directory when the run started: relative names
+                                // mean a place there, even if the program changes directory
   std::size_t max_frames = kDefaultMaxFrames;
   bool testing = false;
   bool ad_hoc = false;

@@ -4,10 +4,14 @@
 //   exit_probe thread-exit FILE another thread calls exit(9) while main waits
 //   exit_probe _exit FILE       _exit(4): nothing is written
 //   exit_probe abort FILE       abort(): nothing is written
+//   exit_probe chdir FILE       changes to a new directory (FILE.elsewhere) after the start
+//   exit_probe no-fds FILE      opens descriptors until none is left, then returns 7
 //   exit_probe snapshots FILE   two threads allocate and write 10 snapshots each (to FILE.N),
 //                               then main returns 7
 #include <dhat/dhat.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -36,6 +40,16 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "abort") == 0) {
     std::abort();
+  }
+  if (std::strcmp(argv[1], "chdir") == 0) {
+    const std::string elsewhere = std::string(argv[2]) + ".elsewhere";
+    if (mkdir(elsewhere.c_str(), 0755) != 0 || chdir(elsewhere.c_str()) != 0) {
+      return 3;
+    }
+  }
+  if (std::strcmp(argv[1], "no-fds") == 0) {
+    while (open("/dev/null", O_RDONLY) >= 0) {
+    }
   }
   if (std::strcmp(argv[1], "snapshots") == 0) {
     std::vector<std::thread> writers;

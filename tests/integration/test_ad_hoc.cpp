@@ -37,7 +37,7 @@ TEST(AdHoc, EventsByStackWithDhatsAdHocFields) {
   EXPECT_EQ(during.total_units, 35U);
   EXPECT_EQ(heap_during.total_blocks, 0U);
   EXPECT_NE(err.find("dhat: Total:     35 units in 4 events\n"), std::string::npos) << err;
-  EXPECT_NE(err.find("saved to dhat-ad-hoc.json"), std::string::npos) << err;
+  EXPECT_NE(err.find("saved to " + dhat_test::in_current_directory("dhat-ad-hoc.json")), std::string::npos) << err;
 
   const Profile profile = Profile::load("dhat-ad-hoc.json");
   EXPECT_EQ(profile.doc["mode"], "cpp-ad-hoc");

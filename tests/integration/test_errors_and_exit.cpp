@@ -3,14 +3,18 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "profiled_run.hpp"
 
@@ -26,10 +30,14 @@ struct ProbeResult {
   std::string stderr_text;
 };
 
-ProbeResult run_probe(const std::string& mode, const std::string& file) {
+// `shell_first`: shell commands run before the probe (a ulimit); `stdout_to`: where its standard
+// output goes (the test's own if empty).
+ProbeResult run_probe(const std::string& mode, const std::string& file, const std::string& shell_first = "",
+                      const std::string& stdout_to = "") {
   // One file per test process: ctest runs tests of this executable in parallel.
   const std::string err = "probe-" + mode + "-" + std::to_string(getpid()) + ".stderr";
-  const std::string command = std::string(DHAT_EXIT_PROBE) + " " + mode + " '" + file + "' 2>" + err;
+  const std::string command = shell_first + std::string(DHAT_EXIT_PROBE) + " " + mode + " '" + file + "' 2>" + err +
+                              (stdout_to.empty() ? std::string() : " >" + stdout_to);
   const int status = std::system(command.c_str());
   ProbeResult result;
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -82,7 +90,8 @@ TEST(Errors, PathThatIsADirectoryIsReportedAndLeavesNoTemporaryFile) {
   mkdir("a-directory.json", 0755);
   const ProbeResult result = run_probe("return", "a-directory.json");
   EXPECT_EQ(result.exit_status, 7);
-  EXPECT_NE(result.stderr_text.find("dhat: error: could not write the profile to 'a-directory.json': Is a directory"),
+  EXPECT_NE(result.stderr_text.find("dhat: error: could not write the profile to '" +
+                                    dhat_test::in_current_directory("a-directory.json") + "': Is a directory"),
             std::string::npos)
       << result.stderr_text;
   struct stat info {};
@@ -156,7 +165,8 @@ TEST(Exit, ExitWithALiveProfilerWritesTheProfile) {
   const ProbeResult result = run_probe("exit", "exit.json");
   EXPECT_EQ(result.exit_status, 5);
   EXPECT_NE(result.stderr_text.find("dhat: At t-end:"), std::string::npos) << result.stderr_text;
-  EXPECT_NE(result.stderr_text.find("dhat: The data has been saved to exit.json"), std::string::npos)
+  EXPECT_NE(result.stderr_text.find("dhat: The data has been saved to " + dhat_test::in_current_directory("exit.json")),
+            std::string::npos)
       << result.stderr_text;
   const auto site = Profile::load("exit.json").at("probe_leak");
   EXPECT_EQ(site.tb, 777U);
@@ -221,6 +231,122 @@ TEST(Exit, SummaryHasDhatRsShape) {
                                     " blocks\n"),
             std::string::npos)
       << result.stderr_text;
+}
+
+// ---- The output path is the user's: nothing that is not a regular file is ever replaced ----
+
+bool is_kind(const std::string& path, mode_t kind) {
+  struct stat status {};
+  return lstat(path.c_str(), &status) == 0 && (status.st_mode & S_IFMT) == kind;
+}
+
+std::string contents_of(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A device node (here a copy of /dev/full, made with mknod: root only) is written in place and
+// stays a device; its error is the run's. Was: renamed over, /dev/full became a regular file.
+TEST(Output, ADeviceIsWrittenInPlaceAndStaysADevice) {
+  const std::string path = "full-device-" + std::to_string(getpid());
+  std::remove(path.c_str());
+  if (mknod(path.c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) {
+    GTEST_SKIP() << "cannot make a device node here (needs root): " << std::strerror(errno);
+  }
+  const ProbeResult result = run_probe("return", path);
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_TRUE(is_kind(path, S_IFCHR)) << "the device was replaced";
+  EXPECT_NE(result.stderr_text.find("could not write the profile to '" + dhat_test::in_current_directory(path) +
+                                    "': No space left on device"),
+            std::string::npos)
+      << result.stderr_text;
+  std::remove(path.c_str());
+}
+
+// A symbolic link is followed: the file it names gets the profile, the link stays a link. Was:
+// the link was replaced by the profile and its target left as it was.
+TEST(Output, ASymbolicLinkIsFollowedAndStaysALink) {
+  const std::string target = "link-target-" + std::to_string(getpid()) + ".json";
+  const std::string link = "link-" + std::to_string(getpid()) + ".json";
+  std::remove(link.c_str());
+  std::ofstream(target) << "an older profile";
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  const ProbeResult result = run_probe("return", link);
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_TRUE(is_kind(link, S_IFLNK)) << "the link was replaced";
+  EXPECT_EQ(Profile::load(target).at("probe_leak").eb, 777U);
+  std::remove(link.c_str());
+  std::remove(target.c_str());
+}
+
+// A FIFO is written in place, to whoever reads it. Was: replaced by a regular file, and its
+// reader waited forever.
+TEST(Output, AFifoIsWrittenToItsReader) {
+  const std::string path = "profile-fifo-" + std::to_string(getpid());
+  std::remove(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0644), 0);
+  std::string received;
+  std::thread reader([&] { received = contents_of(path); });  // open blocks until the writer opens
+  const ProbeResult result = run_probe("return", path);
+  reader.join();
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_TRUE(is_kind(path, S_IFIFO)) << "the FIFO was replaced";
+  ASSERT_TRUE(nlohmann::json::accept(received)) << received.substr(0, 200);
+  EXPECT_EQ(nlohmann::json::parse(received)["pps"][0]["eb"], 777U);
+  std::remove(path.c_str());
+}
+
+TEST(Output, AFifoWithoutAReaderIsAnErrorNotAHang) {
+  const std::string path = "lonely-fifo-" + std::to_string(getpid());
+  std::remove(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0644), 0);
+  const ProbeResult result = run_probe("return", path);
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_TRUE(is_kind(path, S_IFIFO));
+  EXPECT_NE(result.stderr_text.find("nothing is reading from it"), std::string::npos) << result.stderr_text;
+  std::remove(path.c_str());
+}
+
+// /dev/stdout means the program's standard output, wherever it goes (here a file).
+TEST(Output, DevStdoutIsTheProgramsStandardOutput) {
+  const std::string out = "stdout-" + std::to_string(getpid()) + ".json";
+  std::remove(out.c_str());
+  const ProbeResult result = run_probe("return", "/dev/stdout", "", out);
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_TRUE(is_kind("/dev/stdout", S_IFLNK));
+  EXPECT_EQ(Profile::load(out).at("probe_leak").eb, 777U);
+  EXPECT_NE(result.stderr_text.find("The data has been saved to /dev/stdout"), std::string::npos) << result.stderr_text;
+  std::remove(out.c_str());
+}
+
+// A relative name means the directory the run started in, even after the program changed
+// directory (a program that chdirs, `git -C DIR`); messages name it in full.
+TEST(Output, ARelativeNameIsWhereTheRunStarted) {
+  const std::string path = "chdir-" + std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  const ProbeResult result = run_probe("chdir", path);
+  EXPECT_EQ(result.exit_status, 7);
+  EXPECT_EQ(Profile::load(path).at("probe_leak").eb, 777U);
+  EXPECT_NE(access((path + ".elsewhere/" + path).c_str(), F_OK), 0) << "written in the new directory";
+  EXPECT_NE(result.stderr_text.find("saved to " + dhat_test::in_current_directory(path)), std::string::npos)
+      << result.stderr_text;
+  std::remove(path.c_str());
+  rmdir((path + ".elsewhere").c_str());
+}
+
+// A program that ends with every descriptor in use still gets its profile (one is kept in
+// reserve), with its frames named when the limit can be raised for the report.
+TEST(Output, AProgramWithNoDescriptorLeftGetsItsProfile) {
+  const std::string path = "no-fds-" + std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  const ProbeResult result = run_probe("no-fds", path, "ulimit -S -n 256; ");
+  EXPECT_EQ(result.exit_status, 7);
+  const Profile profile = Profile::load(path);
+  EXPECT_EQ(profile.at("probe_leak").eb, 777U);
+  EXPECT_NE(profile.doc["cmd"].get<std::string>().find("no-fds"), std::string::npos);
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <dhat/dhat.hpp>
 #include <string>
@@ -9,6 +10,13 @@
 #include "profile_reader.hpp"
 
 namespace dhat_test {
+
+// `name` in the current directory, as the profiler names its files in messages (in full: the
+// name is resolved when the run starts).
+inline std::string in_current_directory(const std::string& name) {
+  char directory[4096];
+  return std::string(getcwd(directory, sizeof directory) == nullptr ? "" : directory) + "/" + name;
+}
 
 inline std::string file_for_current_test() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -63,7 +63,7 @@ TEST(DhatJson, StreamedFileIsTheWholeTextInPieces) {
   const std::string whole = to_dhat_json(header, points);
   ASSERT_GT(whole.size(), 4U * 64 * 1024);
   const std::string path = "streamed-write-test.json";
-  ASSERT_EQ(write_dhat_json_atomically(path, header, points), "");
+  ASSERT_EQ(write_dhat_json_file(path, header, points), "");
   std::ifstream in(path, std::ios::binary);
   const std::string on_disk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(on_disk.size(), whole.size());
@@ -71,20 +71,20 @@ TEST(DhatJson, StreamedFileIsTheWholeTextInPieces) {
   const auto doc = nlohmann::json::parse(on_disk);
   ASSERT_EQ(doc["pps"].size(), raw.size());
   EXPECT_EQ(doc["pps"][19999]["tb"], 20000);
-  EXPECT_EQ(write_dhat_json_atomically("/nonexistent-dir/x.json", header, points), "No such file or directory");
+  EXPECT_EQ(write_dhat_json_file("/nonexistent-dir/x.json", header, points), "No such file or directory");
 }
 
 TEST(AtomicWrite, ReplacesWholeOrKeepsTheOldFile) {
   const std::string path = "atomic-write-test.json";
-  ASSERT_EQ(write_file_atomically(path, "first"), "");
-  ASSERT_EQ(write_file_atomically(path, "second"), "");
+  ASSERT_EQ(write_output_file(path, "first"), "");
+  ASSERT_EQ(write_output_file(path, "second"), "");
   std::ifstream in(path);
   std::string text;
   in >> text;
   EXPECT_EQ(text, "second");
-  EXPECT_EQ(write_file_atomically("/nonexistent-dir/x.json", "x"), "No such file or directory");
+  EXPECT_EQ(write_output_file("/nonexistent-dir/x.json", "x"), "No such file or directory");
   mkdir("atomic-dir.json", 0755);
-  EXPECT_EQ(write_file_atomically("atomic-dir.json", "x"), "Is a directory");
+  EXPECT_EQ(write_output_file("atomic-dir.json", "x"), "Is a directory");
 }
 
 // The keys of a program point are the counter list's, in its order, then the frames; an ad hoc
