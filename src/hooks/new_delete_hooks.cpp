@@ -13,10 +13,6 @@
 
 #include "hooks/hook_support.hpp"
 
-using dhat::hooks::keep_entry_frame;
-using dhat::hooks::note_alloc;
-using dhat::hooks::release;
-
 namespace {
 
 // The standard's loop: try, call the new-handler, retry; throw bad_alloc when there is none.
@@ -27,7 +23,7 @@ namespace {
   for (;;) {
     void* block = alignment == 0 ? __libc_malloc(real_bytes) : __libc_memalign(alignment, real_bytes);
     if (block != nullptr) {
-      return note_alloc(block, bytes, entry_frame);
+      return dhat::hooks::note_alloc(block, bytes, entry_frame);
     }
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) {
@@ -62,7 +58,9 @@ namespace {
 // NOLINTBEGIN(cert-dcl54-cpp,misc-new-delete-overloads,hicpp-new-delete-operators)
 #if DHAT_NEW_DELETE_FORM == 1
 DHAT_OWNS(new)
-DHAT_NEW void* operator new(std::size_t bytes) { return keep_entry_frame(new_or_throw(bytes, 0, DHAT_ENTRY_FRAME())); }
+DHAT_NEW void* operator new(std::size_t bytes) {
+  return dhat::hooks::keep_entry_frame(new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()));
+}
 #elif DHAT_NEW_DELETE_FORM == 2
 DHAT_OWNS(new_array)
 DHAT_MARKER(new)
@@ -70,7 +68,7 @@ DHAT_NEW void* operator new[](std::size_t bytes) {
   if (!DHAT_IS_OURS(new)) {
     return ::operator new(bytes);
   }
-  return keep_entry_frame(new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()));
+  return dhat::hooks::keep_entry_frame(new_or_throw(bytes, 0, DHAT_ENTRY_FRAME()));
 }
 #elif DHAT_NEW_DELETE_FORM == 3
 DHAT_MARKER(new)
@@ -82,7 +80,7 @@ DHAT_NEW void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept {
       return nullptr;
     }
   }
-  return keep_entry_frame(new_or_null(bytes, 0, DHAT_ENTRY_FRAME()));
+  return dhat::hooks::keep_entry_frame(new_or_null(bytes, 0, DHAT_ENTRY_FRAME()));
 }
 #elif DHAT_NEW_DELETE_FORM == 4
 DHAT_MARKER(new)
@@ -95,12 +93,12 @@ DHAT_NEW void* operator new[](std::size_t bytes, const std::nothrow_t&) noexcept
       return nullptr;
     }
   }
-  return keep_entry_frame(new_or_null(bytes, 0, DHAT_ENTRY_FRAME()));
+  return dhat::hooks::keep_entry_frame(new_or_null(bytes, 0, DHAT_ENTRY_FRAME()));
 }
 #elif DHAT_NEW_DELETE_FORM == 5
 DHAT_OWNS(new_aligned)
 DHAT_NEW void* operator new(std::size_t bytes, std::align_val_t alignment) {
-  return keep_entry_frame(new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
+  return dhat::hooks::keep_entry_frame(new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 #elif DHAT_NEW_DELETE_FORM == 6
 DHAT_OWNS(new_array_aligned)
@@ -109,7 +107,7 @@ DHAT_NEW void* operator new[](std::size_t bytes, std::align_val_t alignment) {
   if (!DHAT_IS_OURS(new_aligned)) {
     return ::operator new(bytes, alignment);
   }
-  return keep_entry_frame(new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
+  return dhat::hooks::keep_entry_frame(new_or_throw(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 #elif DHAT_NEW_DELETE_FORM == 7
 DHAT_MARKER(new_aligned)
@@ -121,7 +119,7 @@ DHAT_NEW void* operator new(std::size_t bytes, std::align_val_t alignment, const
       return nullptr;
     }
   }
-  return keep_entry_frame(new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
+  return dhat::hooks::keep_entry_frame(new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 #elif DHAT_NEW_DELETE_FORM == 8
 DHAT_MARKER(new_aligned)
@@ -134,11 +132,11 @@ DHAT_NEW void* operator new[](std::size_t bytes, std::align_val_t alignment, con
       return nullptr;
     }
   }
-  return keep_entry_frame(new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
+  return dhat::hooks::keep_entry_frame(new_or_null(bytes, to_size(alignment), DHAT_ENTRY_FRAME()));
 }
 #elif DHAT_NEW_DELETE_FORM == 9
 DHAT_OWNS(delete)
-DHAT_NEW void operator delete(void* block) noexcept { release(block); }
+DHAT_NEW void operator delete(void* block) noexcept { dhat::hooks::release(block); }
 #elif DHAT_NEW_DELETE_FORM == 10
 DHAT_OWNS(delete_array)
 DHAT_MARKER(delete)
@@ -147,7 +145,7 @@ DHAT_NEW void operator delete[](void* block) noexcept {
     ::operator delete(block);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 11
 DHAT_MARKER(delete)
@@ -156,7 +154,7 @@ DHAT_NEW void operator delete(void* block, std::size_t) noexcept {
     ::operator delete(block);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 12
 DHAT_MARKER(delete)
@@ -166,7 +164,7 @@ DHAT_NEW void operator delete[](void* block, std::size_t) noexcept {
     ::operator delete[](block);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 13
 DHAT_MARKER(delete)
@@ -175,7 +173,7 @@ DHAT_NEW void operator delete(void* block, const std::nothrow_t&) noexcept {
     ::operator delete(block);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 14
 DHAT_MARKER(delete)
@@ -185,11 +183,11 @@ DHAT_NEW void operator delete[](void* block, const std::nothrow_t&) noexcept {
     ::operator delete[](block);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 15
 DHAT_OWNS(delete_aligned)
-DHAT_NEW void operator delete(void* block, std::align_val_t) noexcept { release(block); }
+DHAT_NEW void operator delete(void* block, std::align_val_t) noexcept { dhat::hooks::release(block); }
 #elif DHAT_NEW_DELETE_FORM == 16
 DHAT_OWNS(delete_array_aligned)
 DHAT_MARKER(delete_aligned)
@@ -198,7 +196,7 @@ DHAT_NEW void operator delete[](void* block, std::align_val_t alignment) noexcep
     ::operator delete(block, alignment);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 17
 DHAT_MARKER(delete_aligned)
@@ -207,7 +205,7 @@ DHAT_NEW void operator delete(void* block, std::size_t, std::align_val_t alignme
     ::operator delete(block, alignment);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 18
 DHAT_MARKER(delete_aligned)
@@ -217,7 +215,7 @@ DHAT_NEW void operator delete[](void* block, std::size_t, std::align_val_t align
     ::operator delete[](block, alignment);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 19
 DHAT_MARKER(delete_aligned)
@@ -226,7 +224,7 @@ DHAT_NEW void operator delete(void* block, std::align_val_t alignment, const std
     ::operator delete(block, alignment);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #elif DHAT_NEW_DELETE_FORM == 20
 DHAT_MARKER(delete_aligned)
@@ -236,7 +234,7 @@ DHAT_NEW void operator delete[](void* block, std::align_val_t alignment, const s
     ::operator delete[](block, alignment);
     return;
   }
-  release(block);
+  dhat::hooks::release(block);
 }
 #else
 #error "DHAT_NEW_DELETE_FORM must be 1-20: this file is compiled once per form (src/hooks/CMakeLists.txt)"

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "snapshots") == 0) {
     std::vector<std::thread> writers;
+    writers.reserve(2);
     for (int t = 0; t < 2; ++t) {
       writers.emplace_back([t, &argv] {
         for (int i = 0; i < 10; ++i) {

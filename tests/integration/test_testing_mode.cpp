@@ -69,7 +69,9 @@ TEST(TestingMode, FailedExpectationWritesTheProfileAndNamesIt) {
   EXPECT_NE(messages[0].find("stats.curr_blocks"), std::string::npos) << messages[0];
   EXPECT_NE(messages[0].find("Which is: 1"), std::string::npos) << messages[0];
   EXPECT_NE(messages[0].find("Which is: 2"), std::string::npos) << messages[0];
-  EXPECT_NE(messages[0].find("the profile has been saved to " + dhat_test::in_current_directory("failed-expect.json")), std::string::npos) << messages[0];
+  EXPECT_NE(messages[0].find("the profile has been saved to " + dhat_test::in_current_directory("failed-expect.json")),
+            std::string::npos)
+      << messages[0];
   // The file holds the state at the failure: the 64-byte block still live.
   const auto site = Profile::load("failed-expect.json").at("testing_site");
   EXPECT_EQ(site.tb, 64U);
@@ -80,7 +82,7 @@ TEST(TestingMode, FatalGtestFormStopsTheTestAfterSavingTheProfile) {
   std::remove("failed-fatal.json");
   dhat::Profiler profiler = dhat::Profiler::builder().testing().file_name("failed-fatal.json").build();
   EXPECT_FATAL_FAILURE(DHAT_GTEST_ASSERT_TRUE(dhat::HeapStats::get().total_blocks > 1000000),
-                       ("the profile has been saved to " + dhat_test::in_current_directory("failed-fatal.json")).c_str());
+                       "the profile has been saved to " + dhat_test::in_current_directory("failed-fatal.json"));
   EXPECT_EQ(access("failed-fatal.json", F_OK), 0);
 }
 

@@ -232,7 +232,8 @@ void* small_stack_thread(void* bytes) {
 // profiler's static TLS is carved out of every thread's stack: at 18,000 bytes, threads with
 // 16-20 KiB stacks failed to start (EINVAL) and 24-28 KiB ones overflowed (SIGSEGV).
 TEST(Threads, ThreadsWithTheSmallestStacksStartAndAreRecorded) {
-  const std::size_t sizes[] = {static_cast<std::size_t>(PTHREAD_STACK_MIN), 20 * 1024, 24 * 1024, 28 * 1024};
+  const std::size_t sizes[] = {static_cast<std::size_t>(PTHREAD_STACK_MIN), std::size_t{20} << 10,
+                               std::size_t{24} << 10, std::size_t{28} << 10};
   int started = 0;
   auto profile = profile_of([&] {
     for (std::size_t i = 0; i < std::size(sizes); ++i) {
