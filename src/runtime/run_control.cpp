@@ -11,6 +11,7 @@
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
 #include "report/output_file.hpp"
+#include "runtime/exit_messages.hpp"
 #include "runtime/library_unload.hpp"
 #include "runtime/run_report.hpp"
 #include "runtime/snapshot_signal.hpp"
@@ -80,6 +81,7 @@ bool start_run(RunSettings settings) {
   settings.file_name = report::absolute_path(settings.file_name);
   // A program that exits with every descriptor in use still gets its profile.
   static_cast<void>(report::reserve_output_descriptor());
+  keep_stderr();  // the summary must still reach the user if the program closes stderr at exit
   active_settings() = std::move(settings);
   g_said_no_run.store(false, std::memory_order_relaxed);
   install_snapshot_signal();

@@ -18,6 +18,7 @@
 #include "report/dwarf_symbolizer.hpp"
 #include "report/output_file.hpp"
 #include "report/summary.hpp"
+#include "runtime/exit_messages.hpp"
 
 namespace dhat::runtime {
 
@@ -156,24 +157,30 @@ void write_report_and_release(const RunSettings& settings) {
     }
     const std::string path = expand_file_pattern(settings.file_name, static_cast<long>(getpid()));
     const WrittenProfile written = write_copied(settings, path, state);
-    std::string text = written.summary;
+    // A process that dhat-run's program started says only what went wrong; the program itself
+    // says how many of them wrote a profile (exit_messages.hpp).
+    const bool child = is_child_of_dhat_run();
+    std::string text = child ? std::string() : written.summary;
     if (dropped != 0) {
       text += "dhat: warning: " + std::to_string(dropped) + " events were not recorded (out of memory)\n";
     }
-    if (written.error.empty()) {
+    if (!written.error.empty()) {
+      text += "dhat: error: could not write the profile to '" + path + "': " + written.error + "\n";
+    } else if (child) {
+      note_child_profile(path);
+    } else {
       const std::string viewer = format::find_stock_viewer();
       text += "dhat: The data has been saved to " + path + ", and is viewable with " +
               (viewer.empty() ? std::string("Valgrind's dh_view.html") : viewer) + "\n";
-    } else {
-      text += "dhat: error: could not write the profile to '" + path + "': " + written.error + "\n";
     }
-    std::fputs(text.c_str(), stderr);
+    text += children_line();
+    say(text);
   } catch (const std::exception& error) {
     core::release_recording();
-    std::fprintf(stderr, "dhat: error: could not write the profile: %s\n", error.what());
+    say(std::string("dhat: error: could not write the profile: ") + error.what() + "\n");
   } catch (...) {
     core::release_recording();
-    std::fputs("dhat: error: could not write the profile\n", stderr);
+    say("dhat: error: could not write the profile\n");
   }
 }
 

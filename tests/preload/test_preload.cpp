@@ -154,6 +154,37 @@ TEST(Preload, AStaticProgramIsRefusedWithTheWayToProfileIt) {
   EXPECT_EQ(run(std::string(DHAT_RUN) + " -o static-check.json -- /bin/true 2>/dev/null"), 0);
 }
 
+std::string contents_of(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// coreutils close stderr in their own exit handler, which runs before the profiler's: the line
+// naming the profile was lost (`dhat-run -- ls` said nothing at all).
+TEST(Preload, AProgramThatClosesStderrAtExitStillNamesItsProfile) {
+  ASSERT_EQ(run("rm -f closes-stderr.*.json"), 0);
+  ASSERT_EQ(run(std::string(DHAT_RUN) + " -o closes-stderr.%p.json -- ls / >/dev/null 2>closes-stderr.txt"), 0);
+  const std::string err = contents_of("closes-stderr.txt");
+  EXPECT_NE(err.find("dhat: The data has been saved to "), std::string::npos) << err;
+  EXPECT_NE(err.find("dhat: Total: "), std::string::npos) << err;
+  ASSERT_EQ(files_starting_with("closes-stderr.").size(), 2U);  // the profile and the stderr text
+}
+
+// A shell loop: every process gets its profile, but only the started program prints its summary,
+// and one line counts the others (was four lines per process: 88 here).
+TEST(Preload, TheProcessesAProgramStartsAreCountedInOneLine) {
+  ASSERT_EQ(run("rm -f loop.*.json"), 0);
+  ASSERT_EQ(run(std::string(DHAT_RUN) + " -o loop.%p.json -- bash -c 'for i in $(seq 20); do /bin/true; done' " +
+                "2>loop-stderr.txt"),
+            0);
+  const std::string err = contents_of("loop-stderr.txt");
+  EXPECT_EQ(files_starting_with("loop.").size(), 22U);  // bash, seq, 20 times true
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 5) << err;
+  EXPECT_NE(err.find("dhat: 21 processes started by the program wrote a profile too (the first: "), std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("dhat: The data has been saved to "), err.rfind("dhat: The data has been saved to ")) << err;
+}
+
 TEST(Preload, BadUsageIsReported) {
   EXPECT_EQ(run(std::string(DHAT_RUN) + " --bogus 2>/dev/null"), 2);
   EXPECT_EQ(run(std::string(DHAT_RUN) + " 2>/dev/null"), 2);
