@@ -12,6 +12,7 @@
 
 #include "report/backward_symbolizer.hpp"
 #include "report/local_debuginfo.hpp"
+#include "report/symbol_index.hpp"
 
 namespace dhat::report {
 
@@ -149,6 +150,16 @@ struct DwarfSymbolizer::Impl {
   // Per unit (keyed by its DIE's global offset within its module's Dwarf): functions by address.
   std::unordered_map<const void*, std::unordered_map<Dwarf_Off, std::vector<FunctionRange>>> units;
   std::unique_ptr<BackwardSymbolizer> fallback;
+  std::unordered_map<Dwfl_Module*, SymbolIndex> symbol_indexes;  // built on a module's first lookup
+
+  // The symbol-table name of the code at `address` (dwfl_module_addrname's, found by binary search).
+  const char* symbol_name(Dwfl_Module* module, Dwarf_Addr address) {
+    auto found = symbol_indexes.find(module);
+    if (found == symbol_indexes.end()) {
+      found = symbol_indexes.emplace(module, SymbolIndex::of(module)).first;
+    }
+    return found->second.name_at(address);
+  }
 
   Impl() {
     callbacks.find_elf = &dwfl_linux_proc_find_elf;
@@ -219,7 +230,7 @@ std::vector<Frame> DwarfSymbolizer::resolve(std::uintptr_t return_address) {
     // No debug information for this library (libstdc++ without its -dbg package): the symbol
     // table names the function and there is no line to find. backward-cpp would say the same
     // after opening its own libdw session, which cost 7.6 MB of peak memory on four threads.
-    const char* symbol = dwfl_module_addrname(module, call_address);
+    const char* symbol = impl_->symbol_name(module, call_address);
     return resolved_.keep(
         return_address, {Frame{call_address, symbol == nullptr ? "???" : demangled(symbol), "", 0, object_of(module)}});
   }
@@ -237,7 +248,7 @@ std::vector<Frame> DwarfSymbolizer::resolve(std::uintptr_t return_address) {
   }
   const std::string object = object_of(module);
   std::string outer_function;
-  if (const char* symbol = dwfl_module_addrname(module, call_address)) {
+  if (const char* symbol = impl_->symbol_name(module, call_address)) {
     outer_function = demangled(symbol);
   }
   const Dwarf_Addr pc = call_address - bias;
