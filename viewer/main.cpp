@@ -1,6 +1,8 @@
 // dhat-view: read, compare and gate DHAT profiles from the terminal (any DHAT file: dhat-cpp's,
 // valgrind --tool=dhat's, dhat-rs's). Bad input is one clear line on stderr and exit 2.
+#include <cstdio>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "commands.hpp"
@@ -44,6 +46,11 @@ int main(int argc, char** argv) {
     return dhat::viewer::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
   } catch (const dhat::viewer::ProfileError& error) {
     return dhat::viewer::usage_error(error.what());
+  } catch (const std::bad_alloc&) {
+    // Said without allocating: there may be nothing left to build a message with (building one
+    // here threw again, out of main: "terminate called after throwing std::bad_alloc").
+    std::fputs("dhat-view: out of memory: reading a profile needs about 3 times its size in memory\n", stderr);
+    return 2;
   } catch (const std::exception& error) {
     return dhat::viewer::usage_error(std::string("unexpected error: ") + error.what());
   }

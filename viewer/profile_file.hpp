@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "format/counters.hpp"
@@ -21,15 +22,25 @@ struct ProfileError : std::runtime_error {
 
 // The nine counters (pp.tb, pp.gb, ...) and the frames' text.
 struct ProgramPoint : format::PpTotals {
-  std::vector<std::string> frames;  // innermost first
+  std::vector<std::string_view> frames;  // innermost first, into the profile's frame table
 };
 
+// Move-only: the program points' frames point into `frame_table`, whose strings stay where they
+// are when the profile moves (and would not in a copy).
 struct Profile {
+  Profile() = default;
+  Profile(const Profile&) = delete;
+  Profile& operator=(const Profile&) = delete;
+  Profile(Profile&&) = default;
+  Profile& operator=(Profile&&) = default;
+  ~Profile() = default;
+
   std::string path;
   std::string mode, cmd, time_unit, bytes_unit = "bytes", blocks_unit = "blocks";
   long long pid = 0;
   bool lifetimes = false;  // bklt
   std::uint64_t tg = 0, te = 0, short_lived = 0;
+  std::vector<std::string> frame_table;  // ftbl
   std::vector<ProgramPoint> pps;
   // dhat-cpp's heap timeline (empty for other profilers' files).
   std::uint64_t timeline_bucket = 0;

@@ -135,7 +135,7 @@ int summary_command(const Args& args) {
     }
     std::cout << fit(line, kWidth) << "\n";
     for (std::size_t f = 0; f < pp.frames.size() && f < frames; ++f) {
-      std::cout << fit("    " + pp.frames[f], kWidth) << "\n";
+      std::cout << fit("    " + std::string(pp.frames[f]), kWidth) << "\n";
     }
     if (pp.frames.size() > frames) {
       std::cout << "    (" << pp.frames.size() - frames << " more frames)\n";

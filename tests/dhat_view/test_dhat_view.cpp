@@ -258,6 +258,36 @@ TEST(DhatView, AHugeFileThatIsNotAProfileIsRefusedAtItsFirstBytes) {
   EXPECT_TRUE(has(r, "dhat-view: 'zeros.json' is not a DHAT profile: it does not begin with '{'")) << r.out;
 }
 
+// 200,000 program points with a frame each (30 MB): with a document tree this took 345 MB and
+// under a memory limit died of an uncaught std::bad_alloc; read straight into compact
+// structures it fits in 160 MB of address space, and below what it needs it says so in one line.
+TEST(DhatView, ABigProfileIsReadInAFewTimesItsSizeAndRunningOutOfMemoryIsOneLine) {
+  constexpr std::uint64_t kPoints = 200000;
+  {
+    std::ofstream out("big.json");
+    out << R"({"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,"bkacc":false,)"
+        << R"("tu":"µs","Mtu":"s","tuth":10,"cmd":"big","pid":1,"tg":1,"te":2,"pps":[)";
+    for (std::uint64_t i = 0; i < kPoints; ++i) {
+      out << (i == 0 ? "" : ",") << R"({"tb":)" << i + 1 << R"(,"tbk":1,"tl":5,"mb":)" << i + 1
+          << R"(,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[)" << i + 1 << "]}";
+    }
+    out << R"(],"ftbl":["[root]")";
+    for (std::uint64_t i = 0; i < kPoints; ++i) {
+      out << ",\"0x" << std::hex << 0x400000 + i << std::dec << ": function_number_" << i << " (src/file_" << i % 100
+          << ".cpp:" << i % 1000 << ")\"";
+    }
+    out << "]}";
+  }
+  const Result fits = run_shell("ulimit -v 160000 && " + std::string(DHAT_VIEW) + " summary big.json");
+  EXPECT_EQ(fits.status, 0) << fits.out.substr(0, 300);
+  EXPECT_TRUE(has(fits, "20,000,100,000")) << fits.out.substr(0, 600);  // 1 + 2 + ... + 200,000 bytes
+  const Result starved = run_shell("ulimit -v 40000 && " + std::string(DHAT_VIEW) + " summary big.json");
+  std::remove("big.json");
+  EXPECT_EQ(starved.status, 2) << starved.out;
+  EXPECT_EQ(std::count(starved.out.begin(), starved.out.end(), '\n'), 1) << starved.out;
+  EXPECT_TRUE(has(starved, "dhat-view: out of memory")) << starved.out;
+}
+
 TEST(DhatView, HelpForEverySubcommand) {
   EXPECT_EQ(run("--help").status, 0);
   for (const char* sub : {"open", "summary", "diff", "check", "plot"}) {
