@@ -1,4 +1,5 @@
-// A small program for the lifecycle tests: how it ends is chosen on the command line.
+// A small program for the lifecycle tests: how it ends is chosen on the command line. Built
+// linked with dhat::dhat, and switched off (exit_probe_plain) to run the same under dhat-run.
 //   exit_probe exit FILE        leaks 777 bytes, then calls exit(5) with the Profiler alive
 //   exit_probe return FILE      leaks 777 bytes, returns 7 from main
 //   exit_probe thread-exit FILE another thread calls exit(9) while main waits
@@ -6,11 +7,13 @@
 //   exit_probe abort FILE       abort(): nothing is written
 //   exit_probe chdir FILE       changes to a new directory (FILE.elsewhere) after the start
 //   exit_probe no-fds FILE      opens descriptors until none is left, then returns 7
+//   exit_probe small-stacks FILE threads with 16-28 KiB stacks allocate 10 x 64 bytes each
 //   exit_probe snapshots FILE   two threads allocate and write 10 snapshots each (to FILE.N),
 //                               then main returns 7
 #include <dhat/dhat.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +52,27 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "no-fds") == 0) {
     while (open("/dev/null", O_RDONLY) >= 0) {
+    }
+  }
+  if (std::strcmp(argv[1], "small-stacks") == 0) {
+    for (const std::size_t kib : {16, 20, 24, 28}) {
+      pthread_attr_t attributes;
+      pthread_attr_init(&attributes);
+      pthread_attr_setstacksize(&attributes, kib << 10);
+      pthread_t thread{};
+      const int created = pthread_create(
+          &thread, &attributes,
+          [](void*) -> void* {
+            for (int i = 0; i < 10; ++i) {
+              std::free(probe_leak(64));
+            }
+            return nullptr;
+          },
+          nullptr);
+      pthread_attr_destroy(&attributes);
+      if (created != 0 || pthread_join(thread, nullptr) != 0) {
+        return 3;
+      }
     }
   }
   if (std::strcmp(argv[1], "snapshots") == 0) {
