@@ -1,9 +1,9 @@
 // Memory for the profiler's own data structures.
 //
 // Contract: these functions never reach the malloc hooks, so the profiler's own allocations are
-// never recorded and never recurse. The hooked library defines them on top of glibc's
-// `__libc_*` entry points (src/hooks/internal_alloc_libc.cpp); the core unit tests define them
-// on top of plain malloc so that ASan and TSan can see every byte (tests/unit/).
+// never recorded and never recurse. The hooked library defines them on the profiler's own pages
+// (src/hooks/internal_alloc_pages.cpp), never the program's allocator; the core unit tests
+// define them on top of plain malloc so that ASan and TSan can see every byte (tests/unit/).
 #pragma once
 
 #include <cstddef>

@@ -35,15 +35,26 @@ SymbolIndex SymbolIndex::of(Dwfl_Module* module) {
     GElf_Sym symbol{};
     GElf_Addr address = 0;
     GElf_Word section = 0;
-    const char* name = dwfl_module_getsym_info(module, i, &symbol, &address, &section, nullptr, nullptr);
+    Elf* elf = nullptr;
+    Dwarf_Addr bias = 0;
+    const char* name = dwfl_module_getsym_info(module, i, &symbol, &address, &section, &elf, &bias);
     const int type = GELF_ST_TYPE(symbol.st_info);
     if (name == nullptr || name[0] == '\0' || section == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
         type == STT_TLS) {
       continue;
     }
+    Dwarf_Addr section_start = 0;
+    Dwarf_Addr section_end = 0;
+    if (symbol.st_size == 0 && elf != nullptr && section < SHN_LORESERVE) {
+      GElf_Shdr header{};
+      if (Elf_Scn* scn = elf_getscn(elf, section); scn != nullptr && gelf_getshdr(scn, &header) != nullptr) {
+        section_start = header.sh_addr + bias;
+        section_end = section_start + header.sh_size;
+      }
+    }
     index.symbols_.push_back(Symbol{address, address + symbol.st_size, static_cast<std::uint32_t>(i),
                                     rank_of(symbol.st_info), first_global > 0 && i < first_global, name,
-                                    section >= SHN_LORESERVE});
+                                    section >= SHN_LORESERVE, section_start, section_end});
   }
   std::sort(index.symbols_.begin(), index.symbols_.end(), [](const Symbol& a, const Symbol& b) {
     return a.start != b.start ? a.start < b.start : a.table_index < b.table_index;
@@ -97,7 +108,9 @@ const char* SymbolIndex::name_at(Dwarf_Addr address) const {
     for (std::size_t j = below; j-- > 0 && symbols_[j].start >= min_label;) {
       const Symbol& symbol = symbols_[j];
       if (symbol.outside_globals == locals && symbol.end == symbol.start &&
-          (!symbol.absolute || symbol.start == address) &&
+          (symbol.absolute
+               ? symbol.start == address
+               : address >= symbol.section_start && (address < symbol.section_end || address == symbol.start)) &&
           (sizeless == nullptr || symbol.start > sizeless->start ||
            (symbol.start == sizeless->start &&
             (symbol.rank > sizeless->rank ||

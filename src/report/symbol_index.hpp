@@ -12,9 +12,9 @@
 //
 // The rule (libdw's): a symbol whose range holds the address, global or weak ones before local
 // ones; among those the nearest start below the address, then global before weak, then the
-// smaller range, then the first in the table; with none, the nearest sizeless symbol below (the
-// last in the table of those at one address), unless some symbol's range ends between it and the
-// address.
+// smaller range, then the first in the table; with none, the nearest sizeless symbol below in the
+// address's own section (the last in the table of those at one address), unless some symbol's
+// range ends between it and the address. Checked for code addresses, the only ones looked up.
 #pragma once
 
 #include <elfutils/libdwfl.h>
@@ -39,6 +39,9 @@ class SymbolIndex {
     bool outside_globals;  // before the table's first global entry: searched only if nothing else holds
     const char* name;
     bool absolute;  // SHN_ABS and the like: a sizeless one names only its own address
+    // For a sizeless symbol, its section as loaded: it names only addresses in that section.
+    Dwarf_Addr section_start;
+    Dwarf_Addr section_end;
   };
   std::vector<Symbol> symbols_;         // by start, then table order
   std::vector<Dwarf_Addr> end_so_far_;  // the largest end among symbols_[0..i]

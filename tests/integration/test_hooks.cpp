@@ -246,4 +246,40 @@ TEST(Hooks, WritingTheReportLeavesTheProgramsFastBinsAlone) {
   EXPECT_GE(fast_bytes_after, fast_bytes_before) << "the report consolidated the program's fast bins";
 }
 
+extern "C" __attribute__((noinline)) void* deep_site(int depth) {
+  if (depth == 0) {
+    return std::malloc(4096);  // past tcache's sizes: a freed block is free in mallinfo's eyes
+  }
+  void* block = deep_site(depth - 1);
+  dhat_test::keep(block);
+  return block;
+}
+
+// The profiler's tables grow from its own pages, never from the program's heap: with the
+// program's blocks all freed, glibc holds no more than before the profiler made 60 program points
+// (its small tables came from glibc's malloc: a signal handler that allocates could interrupt
+// the profiler inside it, and the program's heap was not the program's alone).
+TEST(Hooks, TheProfilersTablesTakeNothingFromTheProgramsHeap) {
+  std::size_t before = 0;
+  std::size_t after = 0;
+  const auto profile = dhat_test::profile_of(
+      [&] {
+        before = mallinfo2().uordblks;
+        for (int round = 0; round < 50; ++round) {
+          for (int depth = 0; depth < 60; ++depth) {
+            std::free(deep_site(depth));
+          }
+        }
+        after = mallinfo2().uordblks;
+      },
+      64);
+  EXPECT_EQ(after, before) << "bytes of glibc's heap in use grew while the profiler recorded";
+  std::uint64_t blocks = 0;
+  for (const auto& pp : profile.allocated_in("deep_site")) {
+    blocks += pp["tbk"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(blocks, 50U * 60U);
+  EXPECT_GE(profile.allocated_in("deep_site").size(), 60U);
+}
+
 }  // namespace

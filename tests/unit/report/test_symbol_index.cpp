@@ -53,6 +53,31 @@ int compare_module(Dwfl_Module* module, void**, const char* name, Dwarf_Addr, vo
       }
     }
   }
+  // And every 128th byte of the module's code, gaps between symbols included (static functions
+  // of a library that has only .dynsym).
+  Dwarf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(module, &bias);
+  Elf_Scn* scn = nullptr;
+  while (elf != nullptr && (scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr header{};
+    if (gelf_getshdr(scn, &header) == nullptr || (header.sh_flags & SHF_EXECINSTR) == 0) {
+      continue;
+    }
+    const Dwarf_Addr low = header.sh_addr + bias;
+    for (Dwarf_Addr address = low; address < low + header.sh_size; address += 128) {
+      const char* expected = dwfl_module_addrname(module, address);
+      const char* ours = index.name_at(address);
+      ++out->addresses;
+      if ((expected == nullptr) != (ours == nullptr) || (expected != nullptr && std::strcmp(expected, ours) != 0)) {
+        ++out->mismatches;
+        if (out->examples.size() < 10) {
+          out->examples.push_back(std::string(name) + " at +" + std::to_string(address - bias) + ": libdw " +
+                                  (expected == nullptr ? "(none)" : expected) + ", index " +
+                                  (ours == nullptr ? "(none)" : ours));
+        }
+      }
+    }
+  }
   return DWARF_CB_OK;
 }
 
