@@ -63,6 +63,7 @@ PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generat
   // Inside the recorder's critical code while the stack table's lock is held (see t_holds_lock).
   const bool holds = t_holds_lock;
   t_holds_lock = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // marked before the lock is tried
   PpId pp = kNoPp;
   {
     StacksLock hold(s);
@@ -70,6 +71,7 @@ PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generat
       pp = s.stacks.intern(stack.frames, stack.depth, hash_stack(stack.frames, stack.depth));
     }
   }
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // released before the mark is cleared
   t_holds_lock = holds;
   return pp;
 }

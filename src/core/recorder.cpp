@@ -126,6 +126,7 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   s->last_event_us = 0;
   s->last_merged_tsc = 0;
   g_libgcc_walks.store(0, std::memory_order_relaxed);
+  g_interrupted_allocations.store(0, std::memory_order_relaxed);
   g_generation.store(generation, std::memory_order_relaxed);
   set_unwinder(settings.unwinder);
   s->clock.start();
@@ -140,6 +141,15 @@ bool start_recording(const RecorderSettings& settings) noexcept {
 DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* entry_frame) noexcept {
   ReentrancyGuard guard;
   if (!guard.entered() || block == nullptr) {
+    return;
+  }
+  if (__builtin_expect(t_holds_lock, 0)) {
+    // Only a signal handler gets here: this thread is inside the recorder's critical code (it
+    // holds a lock, or is half-way through publishing an event), and the profiler's own code
+    // there never allocates through the hooks. Recording now would take the lock this thread
+    // holds (a thread draining the buffers, interrupted, waited for itself forever) or write into
+    // the half-written slot: the block is counted as not recorded instead, and said at the end.
+    g_interrupted_allocations.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   record_new_block(block, bytes, entry_frame);
@@ -211,7 +221,7 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
 
 DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept {
   ReentrancyGuard guard;
-  if (!guard.entered() || !phase_is(Phase::ad_hoc)) {
+  if (!guard.entered() || t_holds_lock || !phase_is(Phase::ad_hoc)) {  // t_holds_lock: see record_alloc
     return;
   }
   RawStack stack;
@@ -276,6 +286,8 @@ bool stop_recording() noexcept {
 }
 
 std::size_t dropped_events() noexcept { return state().dropped; }
+
+std::size_t interrupted_allocations() noexcept { return g_interrupted_allocations.load(std::memory_order_relaxed); }
 
 std::size_t libgcc_walks() noexcept { return g_libgcc_walks.load(std::memory_order_relaxed); }
 

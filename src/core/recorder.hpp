@@ -86,6 +86,8 @@ using StateReader = void (*)(const HeapModel& model, const StackTable& stacks, c
 bool stop_recording() noexcept;
 // Events the recorder could not record for lack of memory (reported once at the end).
 std::size_t dropped_events() noexcept;
+// Allocations made by signal handlers while their thread was inside the recorder: not recorded.
+std::size_t interrupted_allocations() noexcept;
 // This run's stack walks that the cached-CFI walker could not do and libgcc did (slowly).
 std::size_t libgcc_walks() noexcept;
 // Whether this run's threads buffer their events (false: one lock per event; see thread_merge.hpp).

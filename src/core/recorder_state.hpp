@@ -103,6 +103,10 @@ inline RecorderState& state() noexcept { return g_state_storage.state; }
 extern std::atomic<bool> g_buffered DHAT_HIDDEN;
 // Walks handed to libgcc this run (see libgcc_walks()): a slow path, so a shared counter is fine.
 extern std::atomic<std::size_t> g_libgcc_walks DHAT_HIDDEN;
+// Allocations made by signal handlers that interrupted their thread inside the recorder's
+// critical code, not recorded (recorder.cpp says why); counted without the lock, which the
+// interrupted code may hold.
+extern std::atomic<std::size_t> g_interrupted_allocations DHAT_HIDDEN;
 // The current run's number (from 1), so that memo entries and events of an earlier run never match.
 extern std::atomic<std::uint32_t> g_generation DHAT_HIDDEN;
 
@@ -164,18 +168,24 @@ class Locked {
 // before it with the new thread.
 class RecorderLock final : public Locked {
  public:
-  RecorderLock() noexcept : locked_(__libc_single_threaded == 0) {
+  // The mark is set before the lock is taken and cleared after it is released: a signal
+  // handler that interrupts this thread anywhere in between must see it, or its allocation would
+  // wait for the lock this thread holds (found as a hang: interrupted just after the exchange
+  // that took the lock, before the mark).
+  RecorderLock() noexcept : locked_(__libc_single_threaded == 0), marked_before_(t_holds_lock) {
+    t_holds_lock = true;
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark is stored before the lock is tried
     if (locked_) {
       state().mutex.lock();
     }
     DHAT_INTERNAL_CHECK(!locked_ || state().mutex.held());
-    t_holds_lock = true;
   }
   ~RecorderLock() {
-    t_holds_lock = false;
     if (locked_) {
       state().mutex.unlock();
     }
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // released before the mark is cleared
+    t_holds_lock = marked_before_;
   }
   RecorderLock(const RecorderLock&) = delete;
   RecorderLock& operator=(const RecorderLock&) = delete;
@@ -185,6 +195,7 @@ class RecorderLock final : public Locked {
 
  private:
   bool locked_;
+  bool marked_before_;  // this thread's mark as it was (a lock taken inside another's section)
 };
 
 // The stack table's lock, for interning (skipped while the process has one thread, like

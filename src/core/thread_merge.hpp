@@ -55,8 +55,12 @@ __attribute__((always_inline)) inline void publish(ThreadBuffer& b, const HeapEv
   if (b.ring.full()) {
     make_room(b);
   }
-  t_holds_lock = true;  // a signal handler's free meanwhile must not publish into the half-written slot
+  // A signal handler's event meanwhile must not publish into the half-written slot. The fences
+  // keep the compiler from moving the marks into the publishing (a signal is this thread itself).
+  t_holds_lock = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   b.ring.stamp_and_publish(event);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   t_holds_lock = false;
 }
 

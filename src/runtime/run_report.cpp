@@ -151,6 +151,7 @@ void write_report_and_release(const RunSettings& settings) {
     CopiedState state;
     const bool copied = core::read_state(&copy_state, &state);
     const std::size_t dropped = core::dropped_events();
+    const std::size_t interrupted = core::interrupted_allocations();
     core::release_recording();
     if (!copied) {
       return;
@@ -163,6 +164,10 @@ void write_report_and_release(const RunSettings& settings) {
     std::string text = child ? std::string() : written.summary;
     if (dropped != 0) {
       text += "dhat: warning: " + std::to_string(dropped) + " events were not recorded (out of memory)\n";
+    }
+    if (interrupted != 0) {
+      text += "dhat: warning: " + std::to_string(interrupted) +
+              " allocations made by signal handlers while their thread was inside the profiler were not recorded\n";
     }
     if (!written.error.empty()) {
       text += "dhat: error: could not write the profile to '" + path + "': " + written.error + "\n";
