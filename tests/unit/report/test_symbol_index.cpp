@@ -31,6 +31,21 @@ int compare_module(Dwfl_Module* module, void**, const char* name, Dwarf_Addr, vo
     return DWARF_CB_OK;
   }
   ++out->modules;
+  Dwarf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(module, &bias);
+  const auto compare = [&](GElf_Addr address) {
+    const char* expected = dwfl_module_addrname(module, address);
+    const char* ours = index.name_at(address);
+    ++out->addresses;
+    if ((expected == nullptr) != (ours == nullptr) || (expected != nullptr && std::strcmp(expected, ours) != 0)) {
+      ++out->mismatches;
+      if (out->examples.size() < 10) {
+        out->examples.push_back(std::string(name) + " at +" + std::to_string(address - bias) + ": libdw " +
+                                (expected == nullptr ? "(none)" : expected) + ", index " +
+                                (ours == nullptr ? "(none)" : ours));
+      }
+    }
+  };
   for (int i = 1; i < count; ++i) {
     GElf_Sym symbol{};
     GElf_Addr start = 0;
@@ -40,23 +55,11 @@ int compare_module(Dwfl_Module* module, void**, const char* name, Dwarf_Addr, vo
     }
     const GElf_Addr probes[] = {start, start + symbol.st_size / 2, start + symbol.st_size - 1, start + symbol.st_size};
     for (const GElf_Addr address : probes) {
-      const char* expected = dwfl_module_addrname(module, address);
-      const char* ours = index.name_at(address);
-      ++out->addresses;
-      if ((expected == nullptr) != (ours == nullptr) || (expected != nullptr && std::strcmp(expected, ours) != 0)) {
-        ++out->mismatches;
-        if (out->examples.size() < 10) {
-          out->examples.push_back(std::string(name) + " at 0x" + std::to_string(address) + ": libdw " +
-                                  (expected == nullptr ? "(none)" : expected) + ", index " +
-                                  (ours == nullptr ? "(none)" : ours));
-        }
-      }
+      compare(address);
     }
   }
   // And every 128th byte of the module's code, gaps between symbols included (static functions
   // of a library that has only .dynsym).
-  Dwarf_Addr bias = 0;
-  Elf* elf = dwfl_module_getelf(module, &bias);
   Elf_Scn* scn = nullptr;
   while (elf != nullptr && (scn = elf_nextscn(elf, scn)) != nullptr) {
     GElf_Shdr header{};
@@ -65,17 +68,7 @@ int compare_module(Dwfl_Module* module, void**, const char* name, Dwarf_Addr, vo
     }
     const Dwarf_Addr low = header.sh_addr + bias;
     for (Dwarf_Addr address = low; address < low + header.sh_size; address += 128) {
-      const char* expected = dwfl_module_addrname(module, address);
-      const char* ours = index.name_at(address);
-      ++out->addresses;
-      if ((expected == nullptr) != (ours == nullptr) || (expected != nullptr && std::strcmp(expected, ours) != 0)) {
-        ++out->mismatches;
-        if (out->examples.size() < 10) {
-          out->examples.push_back(std::string(name) + " at +" + std::to_string(address - bias) + ": libdw " +
-                                  (expected == nullptr ? "(none)" : expected) + ", index " +
-                                  (ours == nullptr ? "(none)" : ours));
-        }
-      }
+      compare(address);
     }
   }
   return DWARF_CB_OK;
