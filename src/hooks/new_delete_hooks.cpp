@@ -54,7 +54,9 @@ namespace {
 #define DHAT_IS_OURS(form) (&dhat_owns_##form != nullptr)
 
 // Each object defines some forms without their sized or unsized partner, on purpose.
+#if !defined(__clang__)  // GCC only: Clang has no such warning
 #pragma GCC diagnostic ignored "-Wsized-deallocation"
+#endif
 // NOLINTBEGIN(cert-dcl54-cpp,misc-new-delete-overloads,hicpp-new-delete-operators)
 #if DHAT_NEW_DELETE_FORM == 1
 DHAT_OWNS(new)
