@@ -6,6 +6,7 @@
 
 #include "core/accounting.hpp"
 #include "core/capture.hpp"
+#include "core/handler_events.hpp"
 #include "core/recorder_state.hpp"
 #include "core/reentrancy_guard.hpp"
 #include "core/thread_merge.hpp"
@@ -90,6 +91,34 @@ __attribute__((always_inline)) inline Routed route_event(EventKind kind, std::ui
 
 std::uint32_t current_generation() noexcept { return g_generation.load(std::memory_order_relaxed); }
 
+// True while this thread replays its handlers' held events (a nested entry point leaves them to it).
+DHAT_CONSTINIT thread_local bool t_replaying DHAT_TLS = false;
+
+// One held event, routed as its hook would have routed it had the thread not been inside.
+void replay(const HeldEvent& e) {
+  const auto site = [&e] { return intern_stack(state(), e.stack, e.generation); };
+  switch (e.kind) {
+    case HeldKind::alloc:
+      route_event(EventKind::alloc, e.block, e.bytes, site(), e.generation);
+      return;
+    case HeldKind::free:
+      route_event(EventKind::free, e.block, 0, kNoPp, kCurrentRun);
+      return;
+    case HeldKind::realloc: {
+      const Routed routed = route_event(EventKind::realloc_from, e.old_block, 0, kNoPp, kCurrentRun);
+      const bool known = routed.applied_to != nullptr && routed.applied_to->detached_known;
+      if (!routed.published && !known) {
+        route_event(EventKind::alloc, e.block, e.bytes, site(), e.generation);  // as realloc_attach
+      } else if (routed.published) {
+        route_event(EventKind::realloc_to, e.block, e.bytes, site(), e.generation);
+      } else {
+        route_event(EventKind::realloc_to, e.block, e.bytes, kNoPp, kCurrentRun);
+      }
+      return;
+    }
+  }
+}
+
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
   RecorderState& recorder = state();
   CapturedStack captured;
@@ -126,7 +155,7 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   s->last_event_us = 0;
   s->last_merged_tsc = 0;
   g_libgcc_walks.store(0, std::memory_order_relaxed);
-  g_interrupted_allocations.store(0, std::memory_order_relaxed);
+  g_unrecorded_handler_events.store(0, std::memory_order_relaxed);
   g_generation.store(generation, std::memory_order_relaxed);
   set_unwinder(settings.unwinder);
   s->clock.start();
@@ -138,7 +167,29 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   return true;
 }
 
+void replay_held_events() noexcept {
+  if (t_holds_lock || t_replaying) {
+    return;  // the outermost entry point, or the replay in progress, takes them
+  }
+  t_replaying = true;
+  // Marked for the whole replay: a handler's events meanwhile are held too, and join it. Not
+  // only tidier: a handler's realloc between a replayed realloc's two steps would take the
+  // thread's one detached block (found as blocks left live at t-end).
+  t_holds_lock = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  while (t_held_events.exchange(0, std::memory_order_relaxed) != 0) {
+    while (HeldEvent* event = oldest_held_event_of_this_thread()) {
+      replay(*event);
+      release_held_event(*event);
+    }
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t_holds_lock = false;
+  t_replaying = false;
+}
+
 DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* entry_frame) noexcept {
+  const ReplayHeldEventsOnReturn replay_after;
   ReentrancyGuard guard;
   if (!guard.entered() || block == nullptr) {
     return;
@@ -148,8 +199,11 @@ DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* 
     // holds a lock, or is half-way through publishing an event), and the profiler's own code
     // there never allocates through the hooks. Recording now would take the lock this thread
     // holds (a thread draining the buffers, interrupted, waited for itself forever) or write into
-    // the half-written slot: the block is counted as not recorded instead, and said at the end.
-    g_interrupted_allocations.fetch_add(1, std::memory_order_relaxed);
+    // the half-written slot: the event is held, and recorded when the thread leaves (or, the
+    // pool full, counted as not recorded and said at the end).
+    if (!hold_alloc(reinterpret_cast<std::uintptr_t>(block), bytes)) {
+      g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+    }
     return;
   }
   record_new_block(block, bytes, entry_frame);
@@ -166,7 +220,16 @@ void prepare_free(void* block) noexcept {
 void record_free(void* block) noexcept {
   // No reentrancy guard: a free by the profiler's own code (outside the lock) must still be
   // seen, or a program block it releases would stay "live" in the table.
-  if (t_holds_lock || block == nullptr) {
+  if (block == nullptr) {
+    return;
+  }
+  const ReplayHeldEventsOnReturn replay_after;
+  if (__builtin_expect(t_holds_lock, 0)) {
+    // Inside the profiler's own code (a state reader's free): not the program's block. Outside
+    // it, only a signal handler can free here (see record_alloc).
+    if (!t_inside_profiler && !hold_free(reinterpret_cast<std::uintptr_t>(block))) {
+      g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+    }
     return;
   }
   route_event(EventKind::free, reinterpret_cast<std::uintptr_t>(block), 0, kNoPp, kCurrentRun);
@@ -174,7 +237,11 @@ void record_free(void* block) noexcept {
 
 ReallocTicket realloc_detach(void* old_block) noexcept {
   ReallocTicket ticket;
-  if (t_holds_lock || old_block == nullptr) {
+  if (old_block == nullptr) {
+    return ticket;
+  }
+  if (__builtin_expect(t_holds_lock, 0)) {
+    ticket.held = !t_inside_profiler;  // a signal handler's realloc (see record_free)
     return ticket;
   }
   const Routed routed =
@@ -187,6 +254,16 @@ ReallocTicket realloc_detach(void* old_block) noexcept {
 
 DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
                                       const void* entry_frame) noexcept {
+  const ReplayHeldEventsOnReturn replay_after;
+  if (__builtin_expect(ticket.held, 0)) {
+    ReentrancyGuard guard;  // the capture's own allocations, if any, are not the handler's
+    if (new_block != nullptr && guard.entered() &&
+        !hold_realloc(reinterpret_cast<std::uintptr_t>(old_block), reinterpret_cast<std::uintptr_t>(new_block),
+                      bytes)) {
+      g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+    }
+    return;
+  }
   if (!ticket.buffered && !ticket.known) {
     // A block the profiler never saw (allocated before the run): DHAT counts the realloc as a
     // fresh allocation at this call site.
@@ -220,6 +297,7 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
 }
 
 DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept {
+  const ReplayHeldEventsOnReturn replay_after;
   ReentrancyGuard guard;
   if (!guard.entered() || t_holds_lock || !phase_is(Phase::ad_hoc)) {  // t_holds_lock: see record_alloc
     return;
@@ -243,6 +321,7 @@ GlobalCounters current_counters() noexcept {
   if (t_holds_lock) {
     return GlobalCounters{};
   }
+  const ReplayHeldEventsOnReturn replay_after;
   RecorderLock s;
   if (phase_is(Phase::idle) || phase_is(Phase::stopped)) {
     return GlobalCounters{};
@@ -261,6 +340,7 @@ bool read_state(StateReader reader, void* context) noexcept {
   if (t_holds_lock) {
     return false;
   }
+  const ReplayHeldEventsOnReturn replay_after;
   ReentrancyGuard guard;
   RecorderLock s;
   if (phase_is(Phase::idle)) {
@@ -274,6 +354,7 @@ bool read_state(StateReader reader, void* context) noexcept {
 }
 
 bool stop_recording() noexcept {
+  const ReplayHeldEventsOnReturn replay_after;  // dropped: held during the stop, after its end
   ReentrancyGuard guard;
   RecorderLock s;
   if (!phase_is(Phase::recording) && !phase_is(Phase::ad_hoc)) {
@@ -287,7 +368,7 @@ bool stop_recording() noexcept {
 
 std::size_t dropped_events() noexcept { return state().dropped; }
 
-std::size_t interrupted_allocations() noexcept { return g_interrupted_allocations.load(std::memory_order_relaxed); }
+std::size_t unrecorded_handler_events() noexcept { return g_unrecorded_handler_events.load(std::memory_order_relaxed); }
 
 std::size_t libgcc_walks() noexcept { return g_libgcc_walks.load(std::memory_order_relaxed); }
 

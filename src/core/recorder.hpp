@@ -62,6 +62,7 @@ void prepare_free(void* block) noexcept;
 struct ReallocTicket {
   bool known = false;     // false: the old block was never recorded (or nothing is recording)
   bool buffered = false;  // the old block went into this thread's buffer (known is not yet known)
+  bool held = false;      // a signal handler's, inside the profiler: held (handler_events.hpp)
 };
 [[nodiscard]] ReallocTicket realloc_detach(void* old_block) noexcept;
 void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
@@ -86,8 +87,8 @@ using StateReader = void (*)(const HeapModel& model, const StackTable& stacks, c
 bool stop_recording() noexcept;
 // Events the recorder could not record for lack of memory (reported once at the end).
 std::size_t dropped_events() noexcept;
-// Allocations made by signal handlers while their thread was inside the recorder: not recorded.
-std::size_t interrupted_allocations() noexcept;
+// Heap events of signal handlers inside the recorder that could not be held: not recorded.
+std::size_t unrecorded_handler_events() noexcept;
 // This run's stack walks that the cached-CFI walker could not do and libgcc did (slowly).
 std::size_t libgcc_walks() noexcept;
 // Whether this run's threads buffer their events (false: one lock per event; see thread_merge.hpp).

@@ -13,7 +13,7 @@ DHAT_CONSTINIT thread_local bool t_buffer_retired DHAT_TLS = false;
 std::atomic<int> g_phase{static_cast<int>(Phase::idle)};
 std::atomic<bool> g_buffered{false};
 std::atomic<std::size_t> g_libgcc_walks{0};
-std::atomic<std::size_t> g_interrupted_allocations{0};
+std::atomic<std::size_t> g_unrecorded_handler_events{0};
 std::atomic<std::uint32_t> g_generation{0};
 
 DHAT_CONSTINIT StateStorage g_state_storage;

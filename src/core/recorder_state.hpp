@@ -103,10 +103,10 @@ inline RecorderState& state() noexcept { return g_state_storage.state; }
 extern std::atomic<bool> g_buffered DHAT_HIDDEN;
 // Walks handed to libgcc this run (see libgcc_walks()): a slow path, so a shared counter is fine.
 extern std::atomic<std::size_t> g_libgcc_walks DHAT_HIDDEN;
-// Allocations made by signal handlers that interrupted their thread inside the recorder's
-// critical code, not recorded (recorder.cpp says why); counted without the lock, which the
-// interrupted code may hold.
-extern std::atomic<std::size_t> g_interrupted_allocations DHAT_HIDDEN;
+// Heap events of signal handlers that interrupted their thread inside the recorder's critical
+// code and could not be held for later (handler_events.hpp: the pool full or without memory);
+// counted without the lock, which the interrupted code may hold.
+extern std::atomic<std::size_t> g_unrecorded_handler_events DHAT_HIDDEN;
 // The current run's number (from 1), so that memo entries and events of an earlier run never match.
 extern std::atomic<std::uint32_t> g_generation DHAT_HIDDEN;
 
@@ -133,7 +133,8 @@ inline void set_phase(Phase phase) noexcept {
 
 // ---- Per thread ----
 // True while this thread is inside the recorder's critical code (a lock held, or an event half
-// published): a free it makes then (a state reader's, a signal handler's) is not recorded.
+// published): an event it makes then is a state reader's own (inside a ReentrancyGuard: not
+// recorded) or a signal handler's (held, and recorded once the thread leaves: handler_events.hpp).
 extern DHAT_CONSTINIT thread_local bool t_holds_lock DHAT_TLS DHAT_HIDDEN;
 // This thread's state for events applied directly (not through its buffer).
 extern DHAT_CONSTINIT thread_local ThreadState t_state DHAT_TLS DHAT_HIDDEN;

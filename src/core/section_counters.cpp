@@ -1,5 +1,6 @@
 #include "core/section_counters.hpp"
 
+#include "core/handler_events.hpp"
 #include "core/recorder_state.hpp"
 #include "core/thread_merge.hpp"
 
@@ -9,6 +10,7 @@ ThreadHeapCounters this_thread_counters() noexcept {
   if (t_holds_lock) {
     return t_state.counters;
   }
+  const ReplayHeldEventsOnReturn replay_after;
   RecorderLock s;
   apply_waiting_events(s);
   return own_state(s).counters;
@@ -19,6 +21,7 @@ void set_this_thread_peak(std::int64_t peak_live_bytes) noexcept {
     t_state.counters.peak_live_bytes = peak_live_bytes;
     return;
   }
+  const ReplayHeldEventsOnReturn replay_after;
   RecorderLock s;
   apply_waiting_events(s);  // this thread's earlier events come before the change
   own_state(s).counters.peak_live_bytes = peak_live_bytes;
@@ -29,6 +32,7 @@ int open_watermark(std::uint64_t* live_bytes_now) noexcept {
   if (t_holds_lock) {
     return -1;
   }
+  const ReplayHeldEventsOnReturn replay_after;
   RecorderLock s;
   apply_waiting_events(s);
   *live_bytes_now = s->model.global().curr_bytes;
@@ -47,6 +51,7 @@ std::uint64_t watermark_peak(int slot) noexcept {
   if (slot < 0 || slot >= kWatermarkSlots || t_holds_lock) {
     return 0;
   }
+  const ReplayHeldEventsOnReturn replay_after;
   RecorderLock s;
   apply_waiting_events(s);
   return s->watermark_max[slot];
@@ -56,6 +61,7 @@ void close_watermark(int slot) noexcept {
   if (slot < 0 || slot >= kWatermarkSlots || t_holds_lock) {
     return;
   }
+  const ReplayHeldEventsOnReturn replay_after;
   RecorderLock s;
   apply_waiting_events(s);
   if (s->watermark_open[slot]) {

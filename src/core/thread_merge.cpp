@@ -149,8 +149,13 @@ void drain_buffers(const Locked& s, std::uint64_t until) noexcept {
 }
 
 ThreadBuffer* claim_buffer_for_this_thread() noexcept {
-  ReentrancyGuard guard;  // pthread_setspecific may calloc
+  // No ReentrancyGuard over the whole claim: a signal handler's events while this thread waits
+  // for the lock are then held and recorded (handler_events.hpp), not passed through; only
+  // pthread_setspecific, which may calloc, is guarded.
   RecorderLock s;
+  if (t_buffer != nullptr) {
+    return t_buffer;  // a signal handler's event, just before the lock, claimed one
+  }
   if (!s->buffer_key_ready) {
     if (pthread_key_create(&s->buffer_key, &retire_buffer) != 0) {
       g_buffered.store(false, std::memory_order_relaxed);
@@ -180,7 +185,12 @@ ThreadBuffer* claim_buffer_for_this_thread() noexcept {
   b->state.detached_known = false;
   b->next = s->buffers;
   s->buffers = b;
-  if (pthread_setspecific(s->buffer_key, b) != 0) {
+  bool registered = false;
+  {
+    ReentrancyGuard guard;  // its calloc is the profiler's own
+    registered = pthread_setspecific(s->buffer_key, b) == 0;
+  }
+  if (!registered) {
     // No clean-up at exit: keep it in the list (drained like the others), never reused.
     t_buffer_retired = true;
     return nullptr;

@@ -57,11 +57,13 @@ __attribute__((always_inline)) inline void publish(ThreadBuffer& b, const HeapEv
   }
   // A signal handler's event meanwhile must not publish into the half-written slot. The fences
   // keep the compiler from moving the marks into the publishing (a signal is this thread itself).
+  // The mark is restored, not cleared: a replay of held events publishes with it set.
+  const bool marked_before = t_holds_lock;
   t_holds_lock = true;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   b.ring.stamp_and_publish(event);
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  t_holds_lock = false;
+  t_holds_lock = marked_before;
 }
 
 // Applies every event stamped before `until` (a tsc_before_later() reading), waiting for threads

@@ -151,7 +151,7 @@ void write_report_and_release(const RunSettings& settings) {
     CopiedState state;
     const bool copied = core::read_state(&copy_state, &state);
     const std::size_t dropped = core::dropped_events();
-    const std::size_t interrupted = core::interrupted_allocations();
+    const std::size_t interrupted = core::unrecorded_handler_events();
     core::release_recording();
     if (!copied) {
       return;
@@ -167,7 +167,8 @@ void write_report_and_release(const RunSettings& settings) {
     }
     if (interrupted != 0) {
       text += "dhat: warning: " + std::to_string(interrupted) +
-              " allocations made by signal handlers while their thread was inside the profiler were not recorded\n";
+              " heap events of signal handlers that interrupted their thread inside the profiler were not "
+              "recorded (more at once than it holds)\n";
     }
     if (!written.error.empty()) {
       text += "dhat: error: could not write the profile to '" + path + "': " + written.error + "\n";

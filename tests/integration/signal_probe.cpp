@@ -1,4 +1,4 @@
-// A program whose SIGALRM handler (every 100 us) allocates and frees, as some real programs do
+// A program whose SIGALRM handler (every 100 us) allocates, reallocates and frees, as some real programs do
 // (malloc is not async-signal-safe). Linked with dhat::dhat:  signal_probe FILE
 // Two workers allocate and free 200,000 blocks each at loop_site with SIGALRM blocked; a third
 // thread, the only one that takes the signal, reads the heap's numbers in a loop, so the handler
@@ -18,13 +18,14 @@
 
 extern "C" __attribute__((noinline)) void* loop_site(std::size_t n) { return std::malloc(n); }
 extern "C" __attribute__((noinline)) void* handler_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* handler_grow(void* block, std::size_t n) { return std::realloc(block, n); }
 
 namespace {
 
 std::atomic<long> g_handler_calls{0};
 
 void on_alarm(int) {
-  std::free(handler_site(24));
+  std::free(handler_grow(handler_site(24), 40));  // charged to handler_site: 2 blocks, 64 bytes
   g_handler_calls.fetch_add(1, std::memory_order_relaxed);
 }
 
