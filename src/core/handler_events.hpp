@@ -30,10 +30,11 @@ namespace dhat::core {
 extern DHAT_CONSTINIT thread_local std::atomic<std::uint32_t> t_held_events DHAT_TLS DHAT_HIDDEN;
 
 // Slots in the pool, for all threads: events held at one time. A thread waiting for the lock
-// is inside too, and a handler every 100 us held 400 events while a reader waited behind a
-// descheduled lock holder (2 cores, tests running beside it; 64 slots overflowed). 4,096 slots
-// are 4.5 MB of address space; only the slots ever used are touched, and scans stop at them.
-inline constexpr std::size_t kHeldEventSlots = 4096;
+// is inside too, and so is a reader while it applies every thread's events: with a handler every
+// 100 us, a release build held 400 events in one such wait beside the test suite (64 slots
+// overflowed), a debug (UBSan) build 7,000 in one long drain (4,096 overflowed). 16,384 slots
+// are 18 MB of address space; only the slots ever used are touched, and scans stop at them.
+inline constexpr std::size_t kHeldEventSlots = 16384;
 
 // An allocation at the handler's stack (captured here, from the caller's frame).
 [[nodiscard]] bool hold_alloc(std::uintptr_t block, std::size_t bytes) noexcept;
