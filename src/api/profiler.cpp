@@ -5,12 +5,11 @@
 #include "core/recorder.hpp"
 #include "dhat/dhat.hpp"
 #include "runtime/run_control.hpp"
-#include "runtime/settings.hpp"
 
 namespace dhat {
 
 Profiler::Profiler(const Options& options) {
-  if (!runtime::start_run(runtime::resolve_settings(options))) {
+  if (!runtime::start_run(options)) {
     std::fputs("dhat: error: a dhat::Profiler is already running; this second one records nothing\n", stderr);
     return;
   }

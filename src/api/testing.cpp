@@ -1,17 +1,13 @@
 // Testing support: the assertion helpers behind DHAT_ASSERT* and <dhat/gtest.hpp>, and the
 // "warm up, then N iterations allocate at most this much" check with the allocating sites named.
-#include <unistd.h>
-
+// The strings made here are handed to the program: they are made here, with its operator new,
+// from text the runtime sends (runtime/text_sink.hpp).
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/recorder.hpp"
-#include "core/reentrancy_guard.hpp"
 #include "dhat/dhat.hpp"
-#include "format/numbers.hpp"
+#include "runtime/allocation_check.hpp"
 #include "runtime/run_control.hpp"
-#include "runtime/run_report.hpp"
-#include "runtime/site_growth.hpp"
 
 namespace dhat::detail {
 
@@ -21,15 +17,13 @@ constexpr const char* kNeedsTestingMode =
     "dhat: error: dhat assertions need a running dhat::Profiler built with .testing() "
     "(dhat::Profiler::builder().testing().build())";
 
+void append_to_string(void* context, const char* text, std::size_t size) {
+  static_cast<std::string*>(context)->append(text, size);
+}
+
 }  // namespace
 
-std::string testing_mode_refusal() {
-  runtime::RunSettings settings;
-  if (!runtime::running_settings(&settings) || !settings.testing) {
-    return kNeedsTestingMode;
-  }
-  return "";
-}
+std::string testing_mode_refusal() { return runtime::testing_run_is_running() ? "" : kNeedsTestingMode; }
 
 void require_testing_mode(const char* expression, const char* file, int line) {
   const std::string refusal = testing_mode_refusal();
@@ -40,17 +34,11 @@ void require_testing_mode(const char* expression, const char* file, int line) {
 }
 
 std::string save_profile_for_failed_assertion(std::string* refusal) {
-  runtime::RunSettings settings;
-  if (!runtime::running_settings(&settings) || !settings.testing) {
+  std::string saved;
+  if (!runtime::save_testing_profile(&append_to_string, &saved)) {
     *refusal = kNeedsTestingMode;
-    return "";
   }
-  const std::string path = runtime::expand_file_pattern(settings.file_name, static_cast<long>(getpid()));
-  const runtime::WrittenProfile written = runtime::write_profile(settings, path);
-  if (!written.error.empty()) {
-    return "the profile could not be written to '" + path + "': " + written.error;
-  }
-  return "the profile has been saved to " + path;
+  return saved;
 }
 
 void fail_assertion(const char* expression, const std::string& values, const char* file, int line) {
@@ -67,41 +55,11 @@ void fail_assertion(const char* expression, const std::string& values, const cha
 
 AllocationCheck check_allocations(void (*body)(void*), void* context, const AllocationLimits& limits) {
   AllocationCheck check;
-  body(context);  // the warm-up: caches, capacities and first-use initialization may allocate
-  bool private_run = false;
-  if (!core::is_recording()) {
-    private_run = !core::is_ad_hoc_run() && runtime::acquire_private_run();
-    if (!private_run) {
-      for (int i = 0; i < limits.iterations; ++i) {
-        body(context);
-      }
-      check.ok = false;
-      check.report = "dhat: cannot check allocations: an ad hoc profiler is running";
-      return check;
-    }
-  }
-  runtime::SiteTotals before;
-  const bool have_totals = runtime::take_site_totals(&before);
-  const HeapStats start = HeapStats::get();
-  for (int i = 0; i < limits.iterations; ++i) {
-    body(context);
-  }
-  const HeapStats end = HeapStats::get();
-  check.blocks = end.total_blocks - start.total_blocks;
-  check.bytes = end.total_bytes - start.total_bytes;
-  check.ok = check.blocks <= limits.max_blocks && check.bytes <= limits.max_bytes;
-  if (!check.ok) {
-    core::ReentrancyGuard not_recorded;
-    check.report =
-        std::to_string(limits.iterations) + " iterations after a warm-up allocated " +
-        format::with_commas(check.blocks) + " blocks (" + format::with_commas(check.bytes) + " bytes); the limit is " +
-        format::with_commas(limits.max_blocks) + " blocks" +
-        (limits.max_bytes == UINT64_MAX ? std::string() : " and " + format::with_commas(limits.max_bytes) + " bytes") +
-        "\n" + (have_totals ? runtime::describe_grown_sites(before, 8) : std::string());
-  }
-  if (private_run) {
-    runtime::release_private_run();
-  }
+  const runtime::AllocationCheckOutcome outcome =
+      runtime::check_allocations(body, context, limits, &append_to_string, &check.report);
+  check.ok = outcome.ok;
+  check.blocks = outcome.blocks;
+  check.bytes = outcome.bytes;
   return check;
 }
 

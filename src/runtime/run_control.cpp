@@ -92,6 +92,8 @@ bool start_run(RunSettings settings) {
   return true;
 }
 
+bool start_run(const Options& options) { return start_run(resolve_settings(options)); }
+
 void finish_run() {
   core::ReentrancyGuard not_recorded;
   std::lock_guard<std::mutex> hold(run_mutex());
@@ -156,6 +158,26 @@ bool running_settings(RunSettings* out) {
     return false;
   }
   *out = active_settings();
+  return true;
+}
+
+bool testing_run_is_running() {
+  RunSettings settings;
+  return running_settings(&settings) && settings.testing;
+}
+
+bool save_testing_profile(TextSink sink, void* context) {
+  core::ReentrancyGuard not_recorded;
+  RunSettings settings;
+  if (!running_settings(&settings) || !settings.testing) {
+    return false;
+  }
+  const std::string path = expand_file_pattern(settings.file_name, static_cast<long>(getpid()));
+  const WrittenProfile written = write_profile(settings, path);
+  const std::string sentence = written.error.empty()
+                                   ? "the profile has been saved to " + path
+                                   : "the profile could not be written to '" + path + "': " + written.error;
+  sink(context, sentence.data(), sentence.size());
   return true;
 }
 

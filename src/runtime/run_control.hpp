@@ -8,11 +8,14 @@
 #include <string>
 
 #include "runtime/settings.hpp"
+#include "runtime/text_sink.hpp"
 
 namespace dhat::runtime {
 
 // Starts a run with `settings`; false (and nothing changed) if one is running.
 [[nodiscard]] bool start_run(RunSettings settings);
+// The same with the settings that `options` and the environment say (resolve_settings).
+[[nodiscard]] bool start_run(const Options& options);
 // Stops the running run and writes its report (as its settings say). No-op when none runs.
 void finish_run();
 
@@ -27,5 +30,12 @@ void release_private_run();
 
 // A copy of the running run's settings; false when none runs.
 [[nodiscard]] bool running_settings(RunSettings* out);
+
+// Whether the running run is a testing-mode one (Profiler::builder().testing()).
+[[nodiscard]] bool testing_run_is_running();
+// For a failed dhat assertion: writes the testing-mode profile now (the run goes on) and sends
+// `sink` a sentence naming the file, or saying why it could not be written. False, and nothing
+// sent, when no testing-mode run is running.
+[[nodiscard]] bool save_testing_profile(TextSink sink, void* context);
 
 }  // namespace dhat::runtime

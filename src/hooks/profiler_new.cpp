@@ -1,0 +1,141 @@
+// The profiler's own operator new and delete, and its own copies of the libstdc++ code that
+// would otherwise allocate with the program's.
+//
+// Why: a program may replace operator new (to count, to pool, to trace). The profiler's own C++
+// code (settings, snapshots, the report) must never call that replacement: it would change what
+// the program counts and sees. So every layer under the public API is linked into one sealed
+// object (cmake/DhatSealedObject.cmake): its references to the twenty replaceable forms are
+// renamed to the `dhat_own_*` functions below, which take glibc's memory directly, and every
+// template instance it holds (std::vector, std::string, nlohmann's, backward-cpp's) is made local
+// to it, so neither the program's code nor the profiler's can bind to the other's copy.
+//
+// What remains is code that libstdc++.so holds compiled, which calls operator new through its
+// own references (those resolve to the program's replacement). The profiler's code uses three
+// such things that allocate: std::string's members, std::ifstream's buffer, and
+// std::getline on a std::string (backward-cpp reads /proc/self/cmdline with both). The first two
+// are instantiated here, so the sealed object has copies of its own; the third is an explicit
+// specialization that only libstdc++.so defines, so the sealed object's calls to it are renamed to
+// dhat_own_getline. structure.SealedObjectsNeverCallTheProgramsOperatorNew checks that nothing
+// else of that kind is named; integration.ProgramNew.* runs a program whose replacement refuses
+// every block it did not make.
+#include <cstddef>
+#include <fstream>
+#include <istream>
+#include <new>
+#include <string>
+
+#include "hooks/libc_entry_points.hpp"
+
+template class std::__cxx11::basic_string<char>;
+template class std::basic_filebuf<char>;
+template class std::basic_ifstream<char>;
+
+namespace {
+
+// The standard's contract without the program's new-handler (calling it would run program
+// code from inside the profiler): a zero-byte request gets a unique block, failure throws.
+void* own_new(std::size_t bytes, std::size_t alignment) {
+  const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
+  void* block = alignment <= alignof(std::max_align_t) ? __libc_malloc(real_bytes)
+                                                       : __libc_memalign(alignment, real_bytes);
+  if (block == nullptr) {
+    throw std::bad_alloc();
+  }
+  return block;
+}
+
+void* own_new_or_null(std::size_t bytes, std::size_t alignment) noexcept {
+  const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
+  return alignment <= alignof(std::max_align_t) ? __libc_malloc(real_bytes) : __libc_memalign(alignment, real_bytes);
+}
+
+}  // namespace
+
+// The names are the replaceable forms' mangled names behind `dhat_own_` (the renaming in
+// cmake/DhatSealedObject.cmake is exactly that prefix); the parameter lists are the forms' own.
+// NOLINTBEGIN(readability-identifier-naming,bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
+extern "C" {
+__attribute__((visibility("hidden"))) void* dhat_own__Znwm(std::size_t n) { return own_new(n, 0); }
+__attribute__((visibility("hidden"))) void* dhat_own__Znam(std::size_t n) { return own_new(n, 0); }
+__attribute__((visibility("hidden"))) void* dhat_own__ZnwmRKSt9nothrow_t(std::size_t n, const std::nothrow_t&) noexcept {
+  return own_new_or_null(n, 0);
+}
+__attribute__((visibility("hidden"))) void* dhat_own__ZnamRKSt9nothrow_t(std::size_t n, const std::nothrow_t&) noexcept {
+  return own_new_or_null(n, 0);
+}
+__attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_t(std::size_t n, std::align_val_t a) {
+  return own_new(n, static_cast<std::size_t>(a));
+}
+__attribute__((visibility("hidden"))) void* dhat_own__ZnamSt11align_val_t(std::size_t n, std::align_val_t a) {
+  return own_new(n, static_cast<std::size_t>(a));
+}
+__attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t n, std::align_val_t a,
+                                                                                        const std::nothrow_t&) noexcept {
+  return own_new_or_null(n, static_cast<std::size_t>(a));
+}
+__attribute__((visibility("hidden"))) void* dhat_own__ZnamSt11align_val_tRKSt9nothrow_t(std::size_t n, std::align_val_t a,
+                                                                                        const std::nothrow_t&) noexcept {
+  return own_new_or_null(n, static_cast<std::size_t>(a));
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPv(void* p) noexcept { __libc_free(p); }
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPv(void* p) noexcept { __libc_free(p); }
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPvm(void* p, std::size_t) noexcept { __libc_free(p); }
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPvm(void* p, std::size_t) noexcept { __libc_free(p); }
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept {
+  __libc_free(p);
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept {
+  __libc_free(p);
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPvSt11align_val_t(void* p, std::align_val_t) noexcept {
+  __libc_free(p);
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_t(void* p, std::align_val_t) noexcept {
+  __libc_free(p);
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPvmSt11align_val_t(void* p, std::size_t, std::align_val_t) noexcept {
+  __libc_free(p);
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPvmSt11align_val_t(void* p, std::size_t, std::align_val_t) noexcept {
+  __libc_free(p);
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t,
+                                                                                        const std::nothrow_t&) noexcept {
+  __libc_free(p);
+}
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t,
+                                                                                        const std::nothrow_t&) noexcept {
+  __libc_free(p);
+}
+
+// std::getline(std::istream&, std::string&, char): what libstdc++'s specialization does (clear,
+// then extract up to the delimiter, which is consumed and not stored; failbit when nothing was
+// extracted, eofbit at the end), on the sealed object's own std::string.
+__attribute__((visibility("hidden"))) std::istream& dhat_own_getline(std::istream& in, std::string& line, char delimiter) {
+  std::size_t extracted = 0;
+  std::ios_base::iostate state = std::ios_base::goodbit;
+  const std::istream::sentry ok(in, true);
+  if (ok) {
+    line.clear();
+    std::streambuf* buffer = in.rdbuf();
+    for (;;) {
+      const int c = buffer->sbumpc();
+      if (c == std::char_traits<char>::eof()) {
+        state |= std::ios_base::eofbit;
+        break;
+      }
+      ++extracted;
+      if (std::char_traits<char>::to_char_type(c) == delimiter) {
+        break;
+      }
+      line.push_back(std::char_traits<char>::to_char_type(c));
+    }
+  }
+  if (extracted == 0) {
+    state |= std::ios_base::failbit;
+  }
+  in.setstate(state);
+  return in;
+}
+}
+// NOLINTEND(readability-identifier-naming,bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
