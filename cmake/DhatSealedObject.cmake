@@ -41,4 +41,5 @@ function(dhat_sealed_object)
     COMMAND_EXPAND_LISTS VERBATIM)
   set_source_files_properties(${sealed} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
   set(${arg_OUT} ${sealed} PARENT_SCOPE)
+  set_property(GLOBAL APPEND PROPERTY DHAT_SEALED_OBJECTS ${sealed})  # for tests/structure
 endfunction()

@@ -36,8 +36,8 @@ namespace {
 // code from inside the profiler): a zero-byte request gets a unique block, failure throws.
 void* own_new(std::size_t bytes, std::size_t alignment) {
   const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
-  void* block = alignment <= alignof(std::max_align_t) ? __libc_malloc(real_bytes)
-                                                       : __libc_memalign(alignment, real_bytes);
+  void* block =
+      alignment <= alignof(std::max_align_t) ? __libc_malloc(real_bytes) : __libc_memalign(alignment, real_bytes);
   if (block == nullptr) {
     throw std::bad_alloc();
   }
@@ -57,10 +57,12 @@ void* own_new_or_null(std::size_t bytes, std::size_t alignment) noexcept {
 extern "C" {
 __attribute__((visibility("hidden"))) void* dhat_own__Znwm(std::size_t n) { return own_new(n, 0); }
 __attribute__((visibility("hidden"))) void* dhat_own__Znam(std::size_t n) { return own_new(n, 0); }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnwmRKSt9nothrow_t(std::size_t n, const std::nothrow_t&) noexcept {
+__attribute__((visibility("hidden"))) void* dhat_own__ZnwmRKSt9nothrow_t(std::size_t n,
+                                                                         const std::nothrow_t&) noexcept {
   return own_new_or_null(n, 0);
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnamRKSt9nothrow_t(std::size_t n, const std::nothrow_t&) noexcept {
+__attribute__((visibility("hidden"))) void* dhat_own__ZnamRKSt9nothrow_t(std::size_t n,
+                                                                         const std::nothrow_t&) noexcept {
   return own_new_or_null(n, 0);
 }
 __attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_t(std::size_t n, std::align_val_t a) {
@@ -69,12 +71,12 @@ __attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_t(std::s
 __attribute__((visibility("hidden"))) void* dhat_own__ZnamSt11align_val_t(std::size_t n, std::align_val_t a) {
   return own_new(n, static_cast<std::size_t>(a));
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t n, std::align_val_t a,
-                                                                                        const std::nothrow_t&) noexcept {
+__attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_tRKSt9nothrow_t(
+    std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
   return own_new_or_null(n, static_cast<std::size_t>(a));
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnamSt11align_val_tRKSt9nothrow_t(std::size_t n, std::align_val_t a,
-                                                                                        const std::nothrow_t&) noexcept {
+__attribute__((visibility("hidden"))) void* dhat_own__ZnamSt11align_val_tRKSt9nothrow_t(
+    std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
   return own_new_or_null(n, static_cast<std::size_t>(a));
 }
 __attribute__((visibility("hidden"))) void dhat_own__ZdlPv(void* p) noexcept { __libc_free(p); }
@@ -93,25 +95,28 @@ __attribute__((visibility("hidden"))) void dhat_own__ZdlPvSt11align_val_t(void* 
 __attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_t(void* p, std::align_val_t) noexcept {
   __libc_free(p);
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPvmSt11align_val_t(void* p, std::size_t, std::align_val_t) noexcept {
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPvmSt11align_val_t(void* p, std::size_t,
+                                                                           std::align_val_t) noexcept {
   __libc_free(p);
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPvmSt11align_val_t(void* p, std::size_t, std::align_val_t) noexcept {
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPvmSt11align_val_t(void* p, std::size_t,
+                                                                           std::align_val_t) noexcept {
   __libc_free(p);
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t,
-                                                                                        const std::nothrow_t&) noexcept {
+__attribute__((visibility("hidden"))) void dhat_own__ZdlPvSt11align_val_tRKSt9nothrow_t(
+    void* p, std::align_val_t, const std::nothrow_t&) noexcept {
   __libc_free(p);
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t,
-                                                                                        const std::nothrow_t&) noexcept {
+__attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_tRKSt9nothrow_t(
+    void* p, std::align_val_t, const std::nothrow_t&) noexcept {
   __libc_free(p);
 }
 
 // std::getline(std::istream&, std::string&, char): what libstdc++'s specialization does (clear,
 // then extract up to the delimiter, which is consumed and not stored; failbit when nothing was
 // extracted, eofbit at the end), on the sealed object's own std::string.
-__attribute__((visibility("hidden"))) std::istream& dhat_own_getline(std::istream& in, std::string& line, char delimiter) {
+__attribute__((visibility("hidden"))) std::istream& dhat_own_getline(std::istream& in, std::string& line,
+                                                                     char delimiter) {
   std::size_t extracted = 0;
   std::ios_base::iostate state = std::ios_base::goodbit;
   const std::istream::sentry ok(in, true);

@@ -48,7 +48,8 @@ AllocationCheckOutcome check_allocations(void (*body)(void*), void* context, con
          std::to_string(limits.iterations) + " iterations after a warm-up allocated " +
              format::with_commas(outcome.blocks) + " blocks (" + format::with_commas(outcome.bytes) +
              " bytes); the limit is " + format::with_commas(limits.max_blocks) + " blocks" +
-             (limits.max_bytes == UINT64_MAX ? std::string() : " and " + format::with_commas(limits.max_bytes) + " bytes") +
+             (limits.max_bytes == UINT64_MAX ? std::string()
+                                             : " and " + format::with_commas(limits.max_bytes) + " bytes") +
              "\n" + (have_totals ? describe_grown_sites(before, 8) : std::string()));
   }
   if (private_run) {

@@ -112,9 +112,10 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
   if (settings.report_timing) {
     char line[256];
     std::snprintf(line, sizeof line,
-                  "dhat: timing: %zu stacks, %zu addresses -> %zu program points: symbolized in %.3f s, "
+                  "dhat: timing: %zu stacks, %zu addresses (%zu outside every DWARF unit, named by "
+                  "backward-cpp) -> %zu program points: symbolized in %.3f s, "
                   "written in %.3f s; %zu stack walks needed libgcc; threads %s\n",
-                  stacks, symbolizer.addresses_resolved(), points.pps.size(), symbolize_seconds,
+                  stacks, symbolizer.addresses_resolved(), symbolizer.fallbacks(), points.pps.size(), symbolize_seconds,
                   seconds_since(start) - symbolize_seconds, core::libgcc_walks(),
                   core::threads_buffer_events() ? "buffer their events" : "take a lock per event");
     written.summary += line;
