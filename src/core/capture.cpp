@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "core/internal_pages.hpp"
+#include "core/reentrancy_guard.hpp"
 
 namespace dhat::core {
 
@@ -23,11 +24,11 @@ void retire_memo(void* memo) {
   t_stack_memo_retired = true;
 }
 
-// A memo for this thread from the pool or fresh zeroed pages; null if there is none to have, or
-// if this thread is inside the recorder's critical code (a signal handler's allocation: the
-// lock may be this thread's own).
+// A memo for this thread from the pool or fresh zeroed pages; null if there is none to have.
+// Only the program's own events walk with a memo (capture): a signal handler's held event walks
+// without one (the interrupted capture may be using it).
 __attribute__((noinline)) StackMemo* claim_memo_for_this_thread() noexcept {
-  if (t_stack_memo_retired || t_holds_lock) {
+  if (t_stack_memo_retired) {
     return nullptr;
   }
   RecorderLock s;
@@ -47,7 +48,12 @@ __attribute__((noinline)) StackMemo* claim_memo_for_this_thread() noexcept {
       return nullptr;  // tried again at the next capture
     }
   }
-  if (pthread_setspecific(s->memo_key, memo) != 0) {  // may calloc: the caller holds the guard
+  bool registered = false;
+  {
+    const ReentrancyGuard guard;  // its calloc is the profiler's own (see RecorderMark)
+    registered = pthread_setspecific(s->memo_key, memo) == 0;
+  }
+  if (!registered) {
     memo->next_free = s->free_memos;
     s->free_memos = memo;
     t_stack_memo_retired = true;
@@ -61,9 +67,7 @@ __attribute__((noinline)) StackMemo* claim_memo_for_this_thread() noexcept {
 
 PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generation) noexcept {
   // Inside the recorder's critical code while the stack table's lock is held (see t_holds_lock).
-  const bool holds = t_holds_lock;
-  t_holds_lock = true;
-  std::atomic_signal_fence(std::memory_order_seq_cst);  // marked before the lock is tried
+  const RecorderMark marked;
   PpId pp = kNoPp;
   {
     StacksLock hold(s);
@@ -71,8 +75,6 @@ PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generat
       pp = s.stacks.intern(stack.frames, stack.depth, hash_stack(stack.frames, stack.depth));
     }
   }
-  std::atomic_signal_fence(std::memory_order_seq_cst);  // released before the mark is cleared
-  t_holds_lock = holds;
   return pp;
 }
 

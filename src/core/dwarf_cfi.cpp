@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "core/reentrancy_guard.hpp"
+
 // libgcc's FDE lookup (exported by libgcc_s and libgcc_eh since GCC 3.0): finds the FDE of a pc
 // through the loader's lock-free _dl_find_object on glibc 2.35+, and gives the function start.
 struct DwarfEhBases {
@@ -259,7 +261,14 @@ bool run_cfa_program(Reader code, std::uintptr_t start_loc, std::uintptr_t targe
 UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
   UnwindRule rule;
   DwarfEhBases bases{};
-  const auto* fde = static_cast<const std::uint8_t*>(_Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases));
+  const std::uint8_t* fde = nullptr;
+  {
+    // In a static program libgcc mallocs here (sorting the registered FDEs) under its own lock:
+    // that malloc is the profiler's, never held as a signal handler's (whose walk would come
+    // back here and wait for the lock this thread holds).
+    const ReentrancyGuard guard;
+    fde = static_cast<const std::uint8_t*>(_Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases));
+  }
   if (fde == nullptr) {
     rule.no_fde = true;
     return rule;

@@ -120,6 +120,10 @@ void replay(const HeldEvent& e) {
 }
 
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
+  // Marked from the walk to the event's publication: a signal handler that interrupts any of it
+  // has its events held (and recorded when record_alloc returns), where a ReentrancyGuard over
+  // the walk passed them through unrecorded.
+  const RecorderMark marked;
   RecorderState& recorder = state();
   CapturedStack captured;
   capture(recorder, captured, entry_frame);
@@ -190,17 +194,18 @@ void replay_held_events() noexcept {
 
 DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* entry_frame) noexcept {
   const ReplayHeldEventsOnReturn replay_after;
-  ReentrancyGuard guard;
-  if (!guard.entered() || block == nullptr) {
-    return;
+  if (t_inside_profiler || block == nullptr) {
+    return;  // the profiler's own allocation (inside a ReentrancyGuard)
   }
   if (__builtin_expect(t_holds_lock, 0)) {
     // Only a signal handler gets here: this thread is inside the recorder's critical code (it
-    // holds a lock, or is half-way through publishing an event), and the profiler's own code
-    // there never allocates through the hooks. Recording now would take the lock this thread
-    // holds (a thread draining the buffers, interrupted, waited for itself forever) or write into
-    // the half-written slot: the event is held, and recorded when the thread leaves (or, the
-    // pool full, counted as not recorded and said at the end).
+    // holds a lock, walks the stack of an event of its own, or is half-way through publishing
+    // one), and the profiler's own code there never allocates through the hooks. Recording now
+    // would take the lock this thread holds (a thread draining the buffers, interrupted, waited
+    // for itself forever), reuse the walk's memo or write into the half-written slot: the event
+    // is held, and recorded when the thread leaves (or, the pool full, counted as not recorded
+    // and said at the end).
+    const ReentrancyGuard guard;  // what the hold's own walk may allocate is not the handler's
     if (!hold_alloc(reinterpret_cast<std::uintptr_t>(block), bytes)) {
       g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
     }
@@ -281,8 +286,8 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
   std::uint32_t generation = kCurrentRun;
   PpId pp = kNoPp;
   if (ticket.buffered) {
-    ReentrancyGuard guard;
-    if (guard.entered()) {
+    if (!t_inside_profiler) {
+      const RecorderMark marked;  // as in record_new_block
       CapturedStack captured;
       capture(state(), captured, entry_frame);
       pp = program_point_of(state(), captured);

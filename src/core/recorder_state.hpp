@@ -167,6 +167,27 @@ class Locked {
 // of a profiled new/delete pair) are skipped. A thread can only appear through pthread_create
 // called by that one thread, never while it is in here, and pthread_create orders everything
 // before it with the new thread.
+// Marks this thread inside the recorder's critical code without a lock (see t_holds_lock):
+// around the whole of recording one of the program's events (record_alloc), whose code never
+// allocates through the hooks (its calls that may, into libgcc and pthread_setspecific, are in
+// a ReentrancyGuard). An event on this thread before the mark is cleared is a signal handler's.
+class RecorderMark {
+ public:
+  RecorderMark() noexcept : marked_before_(t_holds_lock) {
+    t_holds_lock = true;
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // marked before what it covers
+  }
+  ~RecorderMark() {
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // what it covers is done before
+    t_holds_lock = marked_before_;
+  }
+  RecorderMark(const RecorderMark&) = delete;
+  RecorderMark& operator=(const RecorderMark&) = delete;
+
+ private:
+  bool marked_before_;
+};
+
 class RecorderLock final : public Locked {
  public:
   // The mark is set before the lock is taken and cleared after it is released: a signal

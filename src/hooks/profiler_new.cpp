@@ -112,6 +112,11 @@ __attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_tRKSt9no
   __libc_free(p);
 }
 
+// The name must be a plain symbol (the seal renames references to it), so C linkage for a
+// function of C++ types: it is never called from C.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wreturn-type-c-linkage"
+#endif
 // std::getline(std::istream&, std::string&, char): what libstdc++'s specialization does (clear,
 // then extract up to the delimiter, which is consumed and not stored; failbit when nothing was
 // extracted, eofbit at the end), on the sealed object's own std::string.
