@@ -13,6 +13,7 @@
 #include "report/output_file.hpp"
 #include "runtime/exit_messages.hpp"
 #include "runtime/library_unload.hpp"
+#include "runtime/profiler_thread.hpp"
 #include "runtime/run_report.hpp"
 #include "runtime/snapshot_signal.hpp"
 
@@ -50,7 +51,7 @@ void* write_report_on_this_thread(void* settings) {
 // be started, or inside dlclose (the other thread would wait on the loader's lock it holds).
 void write_report(RunSettings& settings) {
   pthread_t reporter;
-  if (!inside_dlclose() && pthread_create(&reporter, nullptr, &write_report_on_this_thread, &settings) == 0) {
+  if (!inside_dlclose() && start_profiler_thread(&reporter, nullptr, &write_report_on_this_thread, &settings) == 0) {
     pthread_join(reporter, nullptr);
     return;
   }

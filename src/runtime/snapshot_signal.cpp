@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "format/numbers.hpp"
+#include "runtime/profiler_thread.hpp"
 #include "runtime/run_control.hpp"
 #include "runtime/settings.hpp"
 
@@ -70,13 +71,8 @@ void install_snapshot_signal() {
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-  // The writer must not receive the signal itself, or it could interrupt its own snapshot.
-  sigset_t blocked, previous;
-  sigemptyset(&blocked);
-  sigaddset(&blocked, signal_number);
-  pthread_sigmask(SIG_BLOCK, &blocked, &previous);
-  const int created = pthread_create(&writer, &attributes, &snapshot_writer, nullptr);
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  // The writer takes no signal (the snapshot one included: it could interrupt its own snapshot).
+  const int created = start_profiler_thread(&writer, &attributes, &snapshot_writer, nullptr);
   pthread_attr_destroy(&attributes);
   if (created != 0) {
     std::fputs("dhat: cannot set up snapshots on a signal (no helper thread)\n", stderr);

@@ -10,13 +10,19 @@
 //   exit_probe small-stacks FILE threads with 16-28 KiB stacks allocate 10 x 64 bytes each
 //   exit_probe snapshots FILE   two threads allocate and write 10 snapshots each (to FILE.N),
 //                               then main returns 7
+//   exit_probe blocked-signal FILE  blocks SIGALRM, sends it to the process, waits 100 ms,
+//                               returns 7 (6 if its handler ran: no thread of the plain program
+//                               takes it; the handler also says so on stderr)
 #include <dhat/dhat.hpp>
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -25,11 +31,36 @@
 
 extern "C" __attribute__((noinline)) void* probe_leak(std::size_t n) { return std::malloc(n); }
 
+namespace {
+std::atomic<bool> g_handler_ran{false};
+void on_alarm(int) {
+  g_handler_ran.store(true);
+  static const char said[] = "probe: the SIGALRM handler ran\n";
+  static_cast<void>(write(2, said, sizeof said - 1));
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc != 3) {
     return 2;
   }
   dhat::Profiler profiler = dhat::Profiler::builder().file_name(argv[2]).build();
+  if (std::strcmp(argv[1], "blocked-signal") == 0) {
+    // Blocked once the profiler runs, in the only thread the program has: a thread the profiler
+    // started before (the snapshot writer) must not take the signal either.
+    sigset_t alarm;
+    sigemptyset(&alarm);
+    sigaddset(&alarm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm, nullptr);
+    struct sigaction action {};
+    action.sa_handler = &on_alarm;
+    sigaction(SIGALRM, &action, nullptr);
+    kill(getpid(), SIGALRM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (g_handler_ran.load()) {
+      return 6;
+    }
+  }
   void* leak = probe_leak(777);
   asm volatile("" : : "r"(leak) : "memory");
   if (std::strcmp(argv[1], "exit") == 0) {

@@ -418,6 +418,19 @@ TEST_P(Output, AProgramWithNoDescriptorLeftGetsItsProfile) {
 }
 
 // Threads with 16-28 KiB stacks start and are recorded (the profiler's TLS was 18 KiB).
+// The profiler's own threads (the snapshot writer, the report's) block every asynchronous
+// signal: a process-directed signal that every program thread blocks stays pending, as in the
+// plain program, instead of running the program's handler on a thread of the profiler's.
+TEST_P(Output, TheProfilersThreadsNeverTakeTheProgramsSignals) {
+  const std::string path = "blocked-signal-" + std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  const ProbeResult result = probe("blocked-signal", path, "DHAT_SNAPSHOT_SIGNAL=USR2 ");
+  EXPECT_EQ(result.exit_status, 7) << result.stderr_text;
+  EXPECT_EQ(result.stderr_text.find("probe: the SIGALRM handler ran"), std::string::npos) << result.stderr_text;
+  EXPECT_EQ(Profile::load(path).at("probe_leak").tbk, 1U);
+  std::remove(path.c_str());
+}
+
 TEST_P(Output, ThreadsWithSmallStacksStartAndAreRecorded) {
   const std::string path = "small-stacks-" + std::to_string(getpid()) + ".json";
   std::remove(path.c_str());
