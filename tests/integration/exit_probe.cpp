@@ -10,6 +10,11 @@
 //   exit_probe small-stacks FILE threads with 16-28 KiB stacks allocate 10 x 64 bytes each
 //   exit_probe snapshots FILE   two threads allocate and write 10 snapshots each (to FILE.N),
 //                               then main returns 7
+//   exit_probe parked-threads FILE  prints "N KiB" (resident memory per parked thread, see
+//                               tests/support/parked_threads.hpp), returns 7
+//   exit_probe signal-snapshots FILE  two threads allocate and free 20,000 blocks each while
+//                               main sends SIGUSR2 to the process 10 times (run it with
+//                               DHAT_SNAPSHOT_SIGNAL=USR2), then returns 7
 //   exit_probe blocked-signal FILE  blocks SIGALRM, sends it to the process, waits 100 ms,
 //                               returns 7 (6 if its handler ran: no thread of the plain program
 //                               takes it; the handler also says so on stderr)
@@ -23,13 +28,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "parked_threads.hpp"
+
 extern "C" __attribute__((noinline)) void* probe_leak(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* parked_site(std::size_t n) { return std::malloc(n); }
 
 namespace {
 std::atomic<bool> g_handler_ran{false};
@@ -105,6 +114,28 @@ int main(int argc, char** argv) {
         return 3;
       }
     }
+  }
+  if (std::strcmp(argv[1], "parked-threads") == 0) {
+    std::printf("%ld KiB\n", dhat_test::parked_thread_growth_kib());
+  }
+  if (std::strcmp(argv[1], "signal-snapshots") == 0) {
+    std::vector<std::thread> workers;
+    workers.reserve(2);
+    for (int t = 0; t < 2; ++t) {
+      workers.emplace_back([] {
+        for (int i = 0; i < 20000; ++i) {
+          std::free(probe_leak(48));
+        }
+      });
+    }
+    for (int i = 0; i < 10; ++i) {
+      kill(getpid(), SIGUSR2);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last requested snapshot
   }
   if (std::strcmp(argv[1], "snapshots") == 0) {
     std::vector<std::thread> writers;

@@ -431,6 +431,54 @@ TEST_P(Output, TheProfilersThreadsNeverTakeTheProgramsSignals) {
   std::remove(path.c_str());
 }
 
+// Snapshots on a signal while threads allocate: nothing is lost, no false alarm (the linked
+// API's case is Exit.SnapshotsFromThreadsLoseNothingAndRaiseNoAlarm).
+TEST_P(Output, SnapshotsOnASignalWhileThreadsAllocateLoseNothingAndRaiseNoAlarm) {
+  const std::string path = "signal-snapshots-" + std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  const ProbeResult result = probe("signal-snapshots", path, "DHAT_SNAPSHOT_SIGNAL=USR2 ");
+  EXPECT_EQ(result.exit_status, 7) << result.stderr_text;
+  EXPECT_EQ(result.stderr_text.find("dhat: warning"), std::string::npos) << result.stderr_text;
+  const std::string said = "dhat: snapshot saved to ";
+  const std::size_t at = result.stderr_text.find(said);
+  ASSERT_NE(at, std::string::npos) << result.stderr_text;
+  const std::size_t from = at + said.size();
+  const std::string snapshot = result.stderr_text.substr(from, result.stderr_text.find('\n', from) - from);
+  EXPECT_LE(Profile::load(snapshot).at("probe_leak").tbk, 1U + 40000U);
+  const auto site = Profile::load(path).at("probe_leak");
+  EXPECT_EQ(site.tbk, 1U + 40000U);
+  EXPECT_EQ(site.eb, 777U);
+  std::remove(snapshot.c_str());
+  std::remove(path.c_str());
+}
+
+#ifdef DHAT_RUN
+// A thread that made a few events and is parked holds a few KiB for the profiler, linked and
+// preloaded (was about 292 KiB of resident memory per live thread).
+TEST_P(Output, AParkedThreadHoldsAFewKibForTheProfiler) {
+  const std::string path = "parked-" + std::to_string(getpid()) + ".json";
+  const auto kib_of = [](const std::string& out) {
+    std::ifstream in(out);
+    long kib = -1;
+    in >> kib;
+    std::remove(out.c_str());
+    return kib;
+  };
+  const std::string plain_out = path + ".plain", profiled_out = path + ".profiled";
+  const ProbeResult plain = run_probe("parked-threads", path, "", plain_out, DHAT_EXIT_PROBE_PLAIN);
+  const ProbeResult profiled = probe("parked-threads", path, "", profiled_out);
+  EXPECT_EQ(plain.exit_status, 7) << plain.stderr_text;
+  EXPECT_EQ(profiled.exit_status, 7) << profiled.stderr_text;
+  const long plain_kib = kib_of(plain_out), profiled_kib = kib_of(profiled_out);
+  ASSERT_GE(plain_kib, 0);
+  ASSERT_GE(profiled_kib, 0);
+  std::printf("resident memory per parked thread: %ld KiB plain, %ld KiB profiled\n", plain_kib, profiled_kib);
+  EXPECT_LE(profiled_kib - plain_kib, 16) << "KiB per parked thread held for the profiler";
+  EXPECT_EQ(Profile::load(path).at("parked_site").tbk, 1U + 200U * 20U);
+  std::remove(path.c_str());
+}
+#endif
+
 TEST_P(Output, ThreadsWithSmallStacksStartAndAreRecorded) {
   const std::string path = "small-stacks-" + std::to_string(getpid()) + ".json";
   std::remove(path.c_str());

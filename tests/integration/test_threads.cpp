@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "parked_threads.hpp"
 #include "profiled_run.hpp"
 
 using dhat_test::keep;
@@ -262,48 +263,11 @@ TEST(Threads, ThreadsWithTheSmallestStacksStartAndAreRecorded) {
 
 namespace {
 
-long resident_kib() {
-  long pages = 0;
-  long resident = 0;
-  std::FILE* statm = std::fopen("/proc/self/statm", "r");
-  if (statm == nullptr || std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) {
-    resident = -1;
-  }
-  if (statm != nullptr) {
-    std::fclose(statm);
-  }
-  return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 extern "C" __attribute__((noinline)) void* parked_site(std::size_t n) { return std::malloc(n); }
 
-// Parks kParked threads that each made a few heap events, writes the growth of resident memory
-// per thread (KiB) to `out`, and exits.
+// Writes the growth of resident memory per parked thread (KiB) to `out`, and exits.
 [[noreturn]] void measure_parked_threads(int out) {
-  constexpr int kParked = 200;
-  pthread_barrier_t parked;
-  pthread_barrier_init(&parked, nullptr, kParked + 1);
-  pthread_barrier_t released;
-  pthread_barrier_init(&released, nullptr, kParked + 1);
-  std::vector<std::thread> threads;
-  threads.reserve(kParked);
-  std::free(parked_site(32));  // the main thread's own first events
-  const long before = resident_kib();
-  for (int t = 0; t < kParked; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 20; ++i) {
-        std::free(parked_site(32));
-      }
-      pthread_barrier_wait(&parked);
-      pthread_barrier_wait(&released);
-    });
-  }
-  pthread_barrier_wait(&parked);
-  const long growth = (resident_kib() - before) / kParked;
-  pthread_barrier_wait(&released);
-  for (std::thread& thread : threads) {
-    thread.join();
-  }
+  const long growth = dhat_test::parked_thread_growth_kib();
   const ssize_t written = write(out, &growth, sizeof growth);
   _exit(written == sizeof growth ? 0 : 1);
 }
