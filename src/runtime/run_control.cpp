@@ -13,6 +13,7 @@
 #include "report/output_file.hpp"
 #include "runtime/exit_messages.hpp"
 #include "runtime/library_unload.hpp"
+#include "runtime/profile_writer.hpp"
 #include "runtime/profiler_thread.hpp"
 #include "runtime/run_report.hpp"
 #include "runtime/snapshot_signal.hpp"
@@ -126,8 +127,10 @@ void release_private_run() {
   }
 }
 
+// No ReentrancyGuard here: this thread makes no allocation through the hooks (the sealed code's
+// strings are the profiler's own memory) and only waits while the writer writes, so a signal
+// handler's events meanwhile are recorded (profile_writer.hpp).
 bool write_snapshot_now(const std::string& path) {
-  core::ReentrancyGuard not_recorded;
   RunSettings settings;
   if (!running_settings(&settings)) {
     if (!g_said_no_run.exchange(true, std::memory_order_relaxed)) {
@@ -140,7 +143,7 @@ bool write_snapshot_now(const std::string& path) {
       path.empty() && !settings.start_directory.empty()
           ? settings.start_directory + "/" + expand_file_pattern(kDefaultSnapshotFileName, getpid())
           : report::absolute_path(expand_file_pattern(path, static_cast<long>(getpid())));
-  const WrittenProfile written = write_profile(settings, target);
+  const WrittenProfile written = write_profile_apart(settings, target);
   if (!written.error.empty()) {
     std::fprintf(stderr, "dhat: error: could not write the snapshot to '%s': %s\n", target.c_str(),
                  written.error.c_str());
@@ -153,7 +156,6 @@ bool write_snapshot_now(const std::string& path) {
 }
 
 bool running_settings(RunSettings* out) {
-  core::ReentrancyGuard not_recorded;
   std::lock_guard<std::mutex> hold(run_mutex());
   if (!core::is_recording() && !core::is_ad_hoc_run()) {
     return false;
@@ -168,13 +170,12 @@ bool testing_run_is_running() {
 }
 
 bool save_testing_profile(TextSink sink, void* context) {
-  core::ReentrancyGuard not_recorded;
-  RunSettings settings;
+  RunSettings settings;  // no ReentrancyGuard: as in write_snapshot_now
   if (!running_settings(&settings) || !settings.testing) {
     return false;
   }
   const std::string path = expand_file_pattern(settings.file_name, static_cast<long>(getpid()));
-  const WrittenProfile written = write_profile(settings, path);
+  const WrittenProfile written = write_profile_apart(settings, path);
   const std::string sentence = written.error.empty()
                                    ? "the profile has been saved to " + path
                                    : "the profile could not be written to '" + path + "': " + written.error;

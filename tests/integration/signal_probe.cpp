@@ -1,9 +1,10 @@
 // A program whose SIGALRM handler (every 100 us) allocates, reallocates and frees, as some real programs do
-// (malloc is not async-signal-safe). Linked with dhat::dhat:  signal_probe FILE
+// (malloc is not async-signal-safe). Linked with dhat::dhat:  signal_probe FILE [snapshots]
 // Two workers allocate and free 200,000 blocks each at loop_site with SIGALRM blocked; a third
 // thread, the only one that takes the signal, reads the heap's numbers in a loop, so the handler
 // interrupts it inside the profiler (holding its lock, draining the workers' events) and never
-// inside glibc's malloc, which the plain program could not survive either. Prints
+// inside glibc's malloc, which the plain program could not survive either. With "snapshots", the
+// reader also writes a snapshot (to FILE.snapshot) every round, one before the timer starts. Prints
 // "handler calls: N" and returns 0.
 #include <dhat/dhat.hpp>
 
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 extern "C" __attribute__((noinline)) void* loop_site(std::size_t n) { return std::malloc(n); }
@@ -40,9 +42,11 @@ void work() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  if (argc != 2 && argc != 3) {
     return 2;
   }
+  const bool snapshots = argc == 3 && std::string(argv[2]) == "snapshots";
+  const std::string snapshot = std::string(argv[1]) + ".snapshot";
   dhat::Profiler profiler = dhat::Profiler::builder().file_name(argv[1]).build();
   sigset_t alarm;
   sigemptyset(&alarm);
@@ -52,12 +56,18 @@ int main(int argc, char** argv) {
   action.sa_handler = &on_alarm;
   action.sa_flags = SA_RESTART;
   sigaction(SIGALRM, &action, nullptr);
+  if (snapshots && !dhat::write_snapshot(snapshot)) {  // the writer thread starts here
+    return 3;
+  }
   std::atomic<bool> working{true};
   std::thread reader([&] {
     pthread_sigmask(SIG_UNBLOCK, &alarm, nullptr);
     while (working.load()) {
       const dhat::HeapStats stats = dhat::HeapStats::get();
       asm volatile("" : : "r"(stats.total_blocks) : "memory");
+      if (snapshots && !dhat::write_snapshot(snapshot)) {
+        std::_Exit(3);
+      }
     }
     pthread_sigmask(SIG_BLOCK, &alarm, nullptr);
   });
