@@ -6,8 +6,12 @@
 
 #include "core/reentrancy_guard.hpp"
 
-// libgcc's FDE lookup (exported by libgcc_s and libgcc_eh since GCC 3.0): finds the FDE of a pc
-// through the loader's lock-free _dl_find_object on glibc 2.35+, and gives the function start.
+#include <dlfcn.h>
+#include <link.h>
+
+// libgcc's FDE lookup (exported by libgcc_s and libgcc_eh since GCC 3.0), for what the
+// .eh_frame_hdr index cannot answer: a static program (GCC links it without the index and
+// registers its frames instead) and frames a JIT registered.
 struct DwarfEhBases {
   void* tbase;
   void* dbase;
@@ -72,6 +76,37 @@ struct Reader {
     }
     p += sizeof(T);
     return value;
+  }
+  // Reads a value of the format `encoding & 0x0f` (no application bits: pc_range is one);
+  // false for a format this walker never needs.
+  bool read_value(std::uint8_t encoding, std::uint64_t* out) {
+    switch (encoding & 0x0f) {
+      case DW_EH_PE_absptr:
+      case DW_EH_PE_udata8:
+      case DW_EH_PE_sdata8:
+        *out = fixed<std::uint64_t>();
+        return true;
+      case DW_EH_PE_uleb128:
+        *out = uleb();
+        return true;
+      case DW_EH_PE_udata2:
+        *out = fixed<std::uint16_t>();
+        return true;
+      case DW_EH_PE_sdata2:
+        *out = static_cast<std::uint64_t>(static_cast<std::int64_t>(fixed<std::int16_t>()));
+        return true;
+      case DW_EH_PE_udata4:
+        *out = fixed<std::uint32_t>();
+        return true;
+      case DW_EH_PE_sdata4:
+        *out = static_cast<std::uint64_t>(static_cast<std::int64_t>(fixed<std::int32_t>()));
+        return true;
+      case DW_EH_PE_sleb128:
+        *out = static_cast<std::uint64_t>(sleb());
+        return true;
+      default:
+        return false;
+    }
   }
   // Skips a pointer of DWARF EH encoding `encoding`; false for encodings this walker never needs.
   bool skip_encoded(std::uint8_t encoding) {
@@ -256,22 +291,127 @@ bool run_cfa_program(Reader code, std::uintptr_t start_loc, std::uintptr_t targe
   return true;
 }
 
+// The .eh_frame_hdr of the object holding `address`, from its program headers: for a static
+// program, where _dl_find_object finds the object but gives no dlfo_eh_frame (glibc 2.36).
+// dl_iterate_phdr takes the loader's recursive lock and never allocates.
+const void* eh_frame_header_by_phdr(const void* address) {
+  struct Search {
+    std::uintptr_t address;
+    const void* header;
+  } search{reinterpret_cast<std::uintptr_t>(address), nullptr};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) -> int {
+        auto* s = static_cast<Search*>(data);
+        bool holds = false;
+        const void* header = nullptr;
+        for (std::size_t i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& h = info->dlpi_phdr[i];
+          const std::uintptr_t start = info->dlpi_addr + h.p_vaddr;
+          if (h.p_type == PT_LOAD && s->address >= start && s->address < start + h.p_memsz) {
+            holds = true;
+          } else if (h.p_type == PT_GNU_EH_FRAME) {
+            header = reinterpret_cast<const void*>(start);
+          }
+        }
+        if (holds) {
+          s->header = header;
+          return 1;
+        }
+        return 0;
+      },
+      &search);
+  return search.header;
+}
+
+enum class FdeLookup {
+  found,
+  none,     // pc is in a loaded object that has no call-frame information for it
+  unknown,  // no index to search: a static program, code in no loaded object (JIT), an odd index
+};
+
+// The FDE whose table entry is the last to start at or before `pc`, from its object's
+// .eh_frame_hdr index (found with _dl_find_object: lock-free, allocation-free and
+// async-signal-safe, glibc 2.35), and the function start that entry names. Why before libgcc's
+// _Unwind_Find_FDE: that one takes a lock and mallocs under it where frames are registered (a
+// static program, a JIT), so it runs inside a ReentrancyGuard, and a signal handler that
+// allocated meanwhile was passed through unrecorded; with the index, a dynamic program's walks
+// never call libgcc. Whether pc is inside the FDE's range is for the caller to check (it decodes
+// the FDE anyway).
+FdeLookup find_fde(std::uintptr_t pc, const std::uint8_t** fde, std::uintptr_t* func) {
+  dl_find_object object{};
+  if (_dl_find_object(reinterpret_cast<void*>(pc), &object) != 0) {
+    return FdeLookup::unknown;
+  }
+  const void* found =
+      object.dlfo_eh_frame != nullptr ? object.dlfo_eh_frame : eh_frame_header_by_phdr(object.dlfo_map_start);
+  if (found == nullptr) {
+    return FdeLookup::unknown;
+  }
+  // version 1; how eh_frame_ptr, fde_count and the table are encoded. Every linker writes the
+  // table as pairs of 4-byte offsets from the header (datarel sdata4); anything else: libgcc.
+  const auto* header = static_cast<const std::uint8_t*>(found);
+  if (header[0] != 1 || header[2] != DW_EH_PE_udata4 || header[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4)) {
+    return FdeLookup::unknown;
+  }
+  Reader r{header + 4, header + 4 + 16};
+  if (!r.skip_encoded(header[1])) {
+    return FdeLookup::unknown;
+  }
+  const std::uint32_t count = r.fixed<std::uint32_t>();
+  const std::uint8_t* table = r.p;
+  const auto offset = static_cast<std::int64_t>(pc - reinterpret_cast<std::uintptr_t>(header));
+  const auto start_of = [table](std::uint32_t i) {
+    std::int32_t start = 0;
+    std::memcpy(&start, table + 8 * static_cast<std::size_t>(i), 4);
+    return static_cast<std::int64_t>(start);
+  };
+  // The number of entries starting at or before pc; the one before it is the candidate.
+  std::uint32_t low = 0;
+  std::uint32_t high = count;
+  while (low < high) {
+    const std::uint32_t mid = low + (high - low) / 2;
+    if (start_of(mid) <= offset) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  if (low == 0) {
+    return FdeLookup::none;
+  }
+  std::int32_t fde_offset = 0;
+  std::memcpy(&fde_offset, table + 8 * static_cast<std::size_t>(low - 1) + 4, 4);
+  *fde = header + fde_offset;
+  *func = reinterpret_cast<std::uintptr_t>(header) + static_cast<std::uintptr_t>(start_of(low - 1));
+  return FdeLookup::found;
+}
+
 }  // namespace
 
 UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
   UnwindRule rule;
-  DwarfEhBases bases{};
   const std::uint8_t* fde = nullptr;
-  {
-    // In a static program libgcc mallocs here (sorting the registered FDEs) under its own lock:
-    // that malloc is the profiler's, never held as a signal handler's (whose walk would come
-    // back here and wait for the lock this thread holds).
-    const ReentrancyGuard guard;
-    fde = static_cast<const std::uint8_t*>(_Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases));
-  }
-  if (fde == nullptr) {
-    rule.no_fde = true;
-    return rule;
+  std::uintptr_t func = 0;
+  switch (find_fde(pc, &fde, &func)) {
+    case FdeLookup::found:
+      break;
+    case FdeLookup::none:
+      rule.no_fde = true;
+      return rule;
+    case FdeLookup::unknown: {
+      // libgcc takes a lock here and, the first time, mallocs under it (sorting the registered
+      // FDEs): that malloc is the profiler's, never held as a signal handler's (whose walk would
+      // come back here and wait for the lock this thread holds).
+      const ReentrancyGuard guard;
+      DwarfEhBases bases{};
+      fde = static_cast<const std::uint8_t*>(_Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases));
+      func = reinterpret_cast<std::uintptr_t>(bases.func);
+      if (fde == nullptr) {
+        rule.no_fde = true;
+        return rule;
+      }
+      break;
+    }
   }
   // FDE: length, CIE pointer (relative to its own field), pc_begin, pc_range, [augmentation], code.
   std::uint32_t fde_length = 0;
@@ -320,7 +460,12 @@ UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
   }
 
   Reader f{fde + 8, fde_end};
-  if (!f.skip_encoded(fde_encoding) || !f.skip_encoded(fde_encoding & 0x0f)) {
+  std::uint64_t range = 0;
+  if (!f.skip_encoded(fde_encoding) || !f.read_value(fde_encoding, &range)) {
+    return rule;
+  }
+  if (pc - func >= range) {
+    rule.no_fde = true;  // after the candidate's end: no FDE covers pc (as libgcc finds)
     return rule;
   }
   if (augmentation[0] == 'z') {
@@ -328,7 +473,6 @@ UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
   }
 
   CfaState initial;
-  const auto func = reinterpret_cast<std::uintptr_t>(bases.func);
   if (!run_cfa_program(c, func, ~static_cast<std::uintptr_t>(0), code_align, data_align, initial, initial)) {
     return rule;
   }

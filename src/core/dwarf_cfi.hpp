@@ -1,13 +1,15 @@
 // DWARF call-frame information (.eh_frame, the data C++ exceptions use): the CIE/FDE parser and
 // the CFA program interpreter behind the cached-CFI walker (cfi_unwinder.hpp).
 //
-// Contract: `rule_for_pc` finds the FDE of `pc` through libgcc's lookup (lock-free on glibc
-// 2.35+, never allocates), runs its CIE's and its own CFA instructions up to `pc`, and says how
-// to get from that frame to its caller, in the subset of rules the walker models: the CFA is
-// rsp or rbp plus an offset, the return address is saved at CFA - 8 (the x86-64 ABI), the
-// caller's rbp is saved at CFA + offset or unchanged. Anything else (a CFA expression, a register
-// saved in another register, signal frames, unknown augmentations) gives an invalid rule, and
-// the walker hands that stack to libgcc. Register numbers and opcodes are DWARF's (<dwarf.h>).
+// Contract: `rule_for_pc` finds the FDE of `pc` in its object's .eh_frame_hdr index (through
+// _dl_find_object: lock-free, never allocates, safe in a signal handler), or through libgcc's
+// lookup where there is no index (a static program) or no object (frames a JIT registered);
+// runs its CIE's and its own CFA instructions up to `pc`; and says how to get from that frame to
+// its caller, in the subset of rules the walker models: the CFA is rsp or rbp plus an offset,
+// the return address is saved at CFA - 8 (the x86-64 ABI), the caller's rbp is saved at CFA +
+// offset or unchanged. Anything else (a CFA expression, a register saved in another register,
+// signal frames, unknown augmentations) gives an invalid rule, and the walker hands that stack
+// to libgcc. Register numbers and opcodes are DWARF's (<dwarf.h>).
 #pragma once
 
 #include <cstdint>

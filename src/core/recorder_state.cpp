@@ -1,5 +1,7 @@
 #include "core/recorder_state.hpp"
 
+#include "core/internal_alloc.hpp"
+
 #include "core/reentrancy_guard.hpp"
 
 namespace dhat::core {
@@ -26,12 +28,15 @@ namespace {
 void lock_before_fork() {
   g_state_storage.state.mutex.lock();
   g_state_storage.state.stacks_mutex.lock();
+  internal_alloc_before_fork();  // taken inside both locks elsewhere too: the same order
 }
 void unlock_in_parent() {
+  internal_alloc_after_fork();
   g_state_storage.state.stacks_mutex.unlock();
   g_state_storage.state.mutex.unlock();
 }
 void unlock_in_child() {
+  internal_alloc_after_fork();
   if (phase_is(Phase::recording) || phase_is(Phase::ad_hoc)) {
     set_phase(Phase::stopped);
   }

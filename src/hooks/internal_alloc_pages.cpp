@@ -12,8 +12,8 @@
 // without the profiler never pays). The program's allocator must behave as if the profiler were
 // not there (integration.Hooks.TheProfilersTablesTakeNothingFromTheProgramsHeap).
 //
-// Thread safety: a lock of its own. Every caller also holds one of the recorder's locks, which
-// fork's handlers take: no thread is in here at fork, so the child's copy of this lock is free.
+// Thread safety: a lock of its own, which the recorder's fork handlers also take (the sealed
+// object's operator new calls in here without holding any recorder lock).
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -22,6 +22,7 @@
 
 #include "core/internal_alloc.hpp"
 #include "core/internal_pages.hpp"
+#include "core/recorder_state.hpp"
 #include "core/spin_lock.hpp"
 
 namespace dhat::core {
@@ -68,7 +69,11 @@ unsigned class_of(std::size_t total) {
 }
 std::size_t class_size(unsigned c) { return std::size_t{1} << (kSmallestShift + c); }
 
+// Marked while the lock is held (see t_holds_lock): a signal handler that interrupts here and
+// allocates has its events held, never recorded now, since recording could grow a table and
+// wait for this lock, which its own thread holds.
 void* class_allocate(unsigned c) noexcept {
+  const RecorderMark marked;
   const std::lock_guard<dhat::core::SpinLock> hold(g_classes.lock);
   if (FreeBlock* block = g_classes.free[c]) {
     g_classes.free[c] = block->next;
@@ -99,6 +104,7 @@ void* class_allocate(unsigned c) noexcept {
 }
 
 void class_release(void* block, unsigned c) noexcept {
+  const RecorderMark marked;  // as in class_allocate
   const std::lock_guard<dhat::core::SpinLock> hold(g_classes.lock);
   auto* freed = static_cast<FreeBlock*>(block);
   freed->next = g_classes.free[c];
@@ -182,5 +188,8 @@ void internal_free(void* block) noexcept {
     release(block);
   }
 }
+
+void internal_alloc_before_fork() noexcept { g_classes.lock.lock(); }
+void internal_alloc_after_fork() noexcept { g_classes.lock.unlock(); }
 
 }  // namespace dhat::core

@@ -5,7 +5,7 @@
 // code (settings, snapshots, the report) must never call that replacement: it would change what
 // the program counts and sees. So every layer under the public API is linked into one sealed
 // object (cmake/DhatSealedObject.cmake): its references to the twenty replaceable forms are
-// renamed to the `dhat_own_*` functions below, which take glibc's memory directly, and every
+// renamed to the `dhat_own_*` functions below, which take the profiler's own pages, and every
 // template instance it holds (std::vector, std::string, nlohmann's, backward-cpp's) is made local
 // to it, so neither the program's code nor the profiler's can bind to the other's copy.
 //
@@ -19,12 +19,13 @@
 // else of that kind is named; integration.ProgramNew.* runs a program whose replacement refuses
 // every block it did not make.
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <istream>
 #include <new>
 #include <string>
 
-#include "hooks/libc_entry_points.hpp"
+#include "core/internal_alloc.hpp"
 
 template class std::__cxx11::basic_string<char>;
 template class std::basic_filebuf<char>;
@@ -32,21 +33,48 @@ template class std::basic_ifstream<char>;
 
 namespace {
 
+// Memory from the profiler's own pages (core/internal_alloc.hpp), never from glibc's malloc: the
+// sealed code also runs on the program's threads (write_snapshot, the testing API), and a
+// signal handler that interrupted it inside glibc's malloc and allocated there hung the program
+// (glibc's arena lock is not re-entrant). A block aligned beyond 16 bytes is carved out of a
+// bigger one, whose start is kept in the word before it (its delete is an aligned form too).
+constexpr std::size_t kNaturalAlignment = 16;
+
+void* own_new_or_null(std::size_t bytes, std::size_t alignment) noexcept {
+  const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
+  if (alignment <= kNaturalAlignment) {
+    return dhat::core::internal_malloc(real_bytes);
+  }
+  if (real_bytes > SIZE_MAX - alignment - sizeof(void*)) {
+    return nullptr;
+  }
+  void* raw = dhat::core::internal_malloc(real_bytes + alignment + sizeof(void*));
+  if (raw == nullptr) {
+    return nullptr;
+  }
+  const auto start = reinterpret_cast<std::uintptr_t>(raw) + sizeof(void*);
+  const std::uintptr_t aligned = (start + alignment - 1) & ~(static_cast<std::uintptr_t>(alignment) - 1);
+  reinterpret_cast<void**>(aligned)[-1] = raw;
+  return reinterpret_cast<void*>(aligned);
+}
+
 // The standard's contract without the program's new-handler (calling it would run program
 // code from inside the profiler): a zero-byte request gets a unique block, failure throws.
 void* own_new(std::size_t bytes, std::size_t alignment) {
-  const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
-  void* block =
-      alignment <= alignof(std::max_align_t) ? __libc_malloc(real_bytes) : __libc_memalign(alignment, real_bytes);
+  void* block = own_new_or_null(bytes, alignment);
   if (block == nullptr) {
     throw std::bad_alloc();
   }
   return block;
 }
 
-void* own_new_or_null(std::size_t bytes, std::size_t alignment) noexcept {
-  const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
-  return alignment <= alignof(std::max_align_t) ? __libc_malloc(real_bytes) : __libc_memalign(alignment, real_bytes);
+void own_delete(void* block) noexcept { dhat::core::internal_free(block); }
+
+void own_delete_aligned(void* block, std::align_val_t alignment) noexcept {
+  if (block != nullptr && static_cast<std::size_t>(alignment) > kNaturalAlignment) {
+    block = static_cast<void**>(block)[-1];
+  }
+  dhat::core::internal_free(block);
 }
 
 }  // namespace
@@ -55,61 +83,50 @@ void* own_new_or_null(std::size_t bytes, std::size_t alignment) noexcept {
 // cmake/DhatSealedObject.cmake is exactly that prefix); the parameter lists are the forms' own.
 // NOLINTBEGIN(readability-identifier-naming,bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 extern "C" {
-__attribute__((visibility("hidden"))) void* dhat_own__Znwm(std::size_t n) { return own_new(n, 0); }
-__attribute__((visibility("hidden"))) void* dhat_own__Znam(std::size_t n) { return own_new(n, 0); }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnwmRKSt9nothrow_t(std::size_t n,
-                                                                         const std::nothrow_t&) noexcept {
+#define DHAT_OWN __attribute__((visibility("hidden")))
+DHAT_OWN void* dhat_own__Znwm(std::size_t n) { return own_new(n, 0); }
+DHAT_OWN void* dhat_own__Znam(std::size_t n) { return own_new(n, 0); }
+DHAT_OWN void* dhat_own__ZnwmRKSt9nothrow_t(std::size_t n, const std::nothrow_t&) noexcept {
   return own_new_or_null(n, 0);
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnamRKSt9nothrow_t(std::size_t n,
-                                                                         const std::nothrow_t&) noexcept {
+DHAT_OWN void* dhat_own__ZnamRKSt9nothrow_t(std::size_t n, const std::nothrow_t&) noexcept {
   return own_new_or_null(n, 0);
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_t(std::size_t n, std::align_val_t a) {
+DHAT_OWN void* dhat_own__ZnwmSt11align_val_t(std::size_t n, std::align_val_t a) {
   return own_new(n, static_cast<std::size_t>(a));
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnamSt11align_val_t(std::size_t n, std::align_val_t a) {
+DHAT_OWN void* dhat_own__ZnamSt11align_val_t(std::size_t n, std::align_val_t a) {
   return own_new(n, static_cast<std::size_t>(a));
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnwmSt11align_val_tRKSt9nothrow_t(
-    std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+DHAT_OWN void* dhat_own__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t n, std::align_val_t a,
+                                                           const std::nothrow_t&) noexcept {
   return own_new_or_null(n, static_cast<std::size_t>(a));
 }
-__attribute__((visibility("hidden"))) void* dhat_own__ZnamSt11align_val_tRKSt9nothrow_t(
-    std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+DHAT_OWN void* dhat_own__ZnamSt11align_val_tRKSt9nothrow_t(std::size_t n, std::align_val_t a,
+                                                           const std::nothrow_t&) noexcept {
   return own_new_or_null(n, static_cast<std::size_t>(a));
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPv(void* p) noexcept { __libc_free(p); }
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPv(void* p) noexcept { __libc_free(p); }
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPvm(void* p, std::size_t) noexcept { __libc_free(p); }
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPvm(void* p, std::size_t) noexcept { __libc_free(p); }
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept {
-  __libc_free(p);
+DHAT_OWN void dhat_own__ZdlPv(void* p) noexcept { own_delete(p); }
+DHAT_OWN void dhat_own__ZdaPv(void* p) noexcept { own_delete(p); }
+DHAT_OWN void dhat_own__ZdlPvm(void* p, std::size_t) noexcept { own_delete(p); }
+DHAT_OWN void dhat_own__ZdaPvm(void* p, std::size_t) noexcept { own_delete(p); }
+DHAT_OWN void dhat_own__ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { own_delete(p); }
+DHAT_OWN void dhat_own__ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { own_delete(p); }
+DHAT_OWN void dhat_own__ZdlPvSt11align_val_t(void* p, std::align_val_t a) noexcept { own_delete_aligned(p, a); }
+DHAT_OWN void dhat_own__ZdaPvSt11align_val_t(void* p, std::align_val_t a) noexcept { own_delete_aligned(p, a); }
+DHAT_OWN void dhat_own__ZdlPvmSt11align_val_t(void* p, std::size_t, std::align_val_t a) noexcept {
+  own_delete_aligned(p, a);
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept {
-  __libc_free(p);
+DHAT_OWN void dhat_own__ZdaPvmSt11align_val_t(void* p, std::size_t, std::align_val_t a) noexcept {
+  own_delete_aligned(p, a);
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPvSt11align_val_t(void* p, std::align_val_t) noexcept {
-  __libc_free(p);
+DHAT_OWN void dhat_own__ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t a,
+                                                           const std::nothrow_t&) noexcept {
+  own_delete_aligned(p, a);
 }
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_t(void* p, std::align_val_t) noexcept {
-  __libc_free(p);
-}
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPvmSt11align_val_t(void* p, std::size_t,
-                                                                           std::align_val_t) noexcept {
-  __libc_free(p);
-}
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPvmSt11align_val_t(void* p, std::size_t,
-                                                                           std::align_val_t) noexcept {
-  __libc_free(p);
-}
-__attribute__((visibility("hidden"))) void dhat_own__ZdlPvSt11align_val_tRKSt9nothrow_t(
-    void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  __libc_free(p);
-}
-__attribute__((visibility("hidden"))) void dhat_own__ZdaPvSt11align_val_tRKSt9nothrow_t(
-    void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  __libc_free(p);
+DHAT_OWN void dhat_own__ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t a,
+                                                           const std::nothrow_t&) noexcept {
+  own_delete_aligned(p, a);
 }
 
 // The name must be a plain symbol (the seal renames references to it), so C linkage for a

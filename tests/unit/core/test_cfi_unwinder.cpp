@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <alloca.h>
+#include <link.h>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -116,6 +118,52 @@ TEST(Unwinders, RulesOfKnownShapes) {
   EXPECT_GE(rule.cfa_offset, 8);
   // No code at all: no rule.
   EXPECT_FALSE(rule_for_pc(16).valid);
+}
+
+// rule_for_pc finds FDEs in each object's .eh_frame_hdr index: it must find one exactly where
+// libgcc's _Unwind_Find_FDE does (gaps between functions and code without CFI included), at
+// every 61st byte of the executable segments of every object of this process.
+struct LibgccBases {
+  void* tbase;
+  void* dbase;
+  void* func;
+};
+extern "C" const void* _Unwind_Find_FDE(void* pc, LibgccBases* bases);  // NOLINT(bugprone-reserved-identifier)
+
+TEST(Unwinders, FdesAreFoundWhereLibgccFindsThem) {
+  struct Range {
+    std::uintptr_t start, end;
+  };
+  std::vector<Range> code;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) -> int {
+        for (std::size_t i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& h = info->dlpi_phdr[i];
+          if (h.p_type == PT_LOAD && (h.p_flags & PF_X) != 0) {
+            const std::uintptr_t start = info->dlpi_addr + h.p_vaddr;
+            static_cast<std::vector<Range>*>(data)->push_back(Range{start, start + h.p_memsz});
+          }
+        }
+        return 0;
+      },
+      &code);
+  ASSERT_GE(code.size(), 3U);  // this program, libstdc++, libc at least
+  std::size_t checked = 0, with_fde = 0, differing = 0;
+  for (const Range& r : code) {
+    for (std::uintptr_t pc = r.start; pc < r.end; pc += 61) {
+      LibgccBases bases{};
+      const bool libgcc_has = _Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases) != nullptr;
+      const bool ours_has = !rule_for_pc(pc).no_fde;
+      ++checked;
+      with_fde += libgcc_has ? 1 : 0;
+      if (libgcc_has != ours_has && ++differing <= 5) {
+        ADD_FAILURE() << std::hex << "pc 0x" << pc << ": libgcc " << libgcc_has << ", rule_for_pc " << ours_has;
+      }
+    }
+  }
+  std::printf("%zu addresses in %zu code segments, %zu with an FDE\n", checked, code.size(), with_fde);
+  EXPECT_EQ(differing, 0U) << "of " << checked << " addresses";
+  EXPECT_GT(with_fde, checked / 2);
 }
 
 }  // namespace

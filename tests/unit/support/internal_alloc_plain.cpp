@@ -48,4 +48,7 @@ std::size_t internal_bytes_held_for_tests() noexcept { return g_bytes_held.load(
 
 void fail_internal_allocations_for_tests(bool fail) noexcept { g_failing.store(fail); }
 
+void internal_alloc_before_fork() noexcept {}
+void internal_alloc_after_fork() noexcept {}
+
 }  // namespace dhat::core
