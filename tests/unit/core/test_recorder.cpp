@@ -149,10 +149,9 @@ __attribute__((noinline)) void record_with_frame(void* block, std::size_t bytes)
 }
 
 TEST_F(RecorderTest, ASignalHandlersEventsInsideTheRecorderAreAllRecorded) {
-  // Warmed up first: the first walk through code never seen asks libgcc for each frame's call
-  // frame information, which may allocate (a static program), inside a ReentrancyGuard; a
-  // handler that lands there (hundreds of microseconds, once) is passed through (README: Known
-  // limits). Two blocks of each kind, freed.
+  // Warmed up first: a thread's first events register its memo and buffer (pthread_setspecific,
+  // which may allocate, inside a ReentrancyGuard); a handler that lands there (once per thread)
+  // is passed through (README: Known limits). Two blocks of each kind, freed.
   for (std::uintptr_t i = 0; i < 2; ++i) {
     record_alloc(fake_block(2000000 + i), 16);
     record_free(fake_block(2000000 + i));
