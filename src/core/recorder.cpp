@@ -182,7 +182,19 @@ void replay_held_events() noexcept {
   t_holds_lock = true;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   while (t_held_events.exchange(0, std::memory_order_relaxed) != 0) {
-    while (HeldEvent* event = oldest_held_event_of_this_thread()) {
+    for (;;) {
+      // A handler that runs during the scan may add events in slots the scan has passed and in
+      // slots it has not: it would find the handler's later event and miss the earlier (a free
+      // replayed before its allocation left the block live). A handler runs to its end before
+      // the scan goes on, so a count unchanged across the scan means it saw everything.
+      const std::uint32_t pending = t_held_events.load(std::memory_order_relaxed);
+      HeldEvent* event = oldest_held_event_of_this_thread();
+      if (t_held_events.load(std::memory_order_relaxed) != pending) {
+        continue;
+      }
+      if (event == nullptr) {
+        break;
+      }
       replay(*event);
       release_held_event(*event);
     }
