@@ -103,11 +103,17 @@ DHAT_CAPTURE_PATH bool hold_realloc(std::uintptr_t old_block, std::uintptr_t new
   return hold(HeldKind::realloc, old_block, new_block, bytes);
 }
 
-HeldEvent* oldest_held_event_of_this_thread() noexcept {
+HeldEvent* oldest_held_event_of_this_thread(bool* newer_seen) noexcept {
+  *newer_seen = false;
   HeldEvent* slots = g_pool.load(std::memory_order_acquire);
   if (slots == nullptr) {
     return nullptr;
   }
+  // Only events published before the scan began: a handler that runs during the scan may put
+  // its events in slots behind the scan and ahead of it, and the one ahead (its free) must not
+  // pass for the oldest while the one behind (its allocation) is missed. Everything of this
+  // thread's below the horizon was published (its handlers run to their end) before the scan.
+  const std::uint64_t horizon = g_order.load(std::memory_order_relaxed);
   HeldEvent* oldest = nullptr;
   std::uint64_t oldest_order = 0;
   // A slot this thread's handler claimed raised g_used before this thread resumed.
@@ -119,6 +125,10 @@ HeldEvent* oldest_held_event_of_this_thread() noexcept {
       continue;
     }
     const std::uint64_t order = slot.order.load(std::memory_order_relaxed);
+    if (order >= horizon) {
+      *newer_seen = true;
+      continue;
+    }
     if (oldest == nullptr || order < oldest_order) {
       oldest = &slot;
       oldest_order = order;

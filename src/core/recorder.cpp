@@ -183,16 +183,12 @@ void replay_held_events() noexcept {
   std::atomic_signal_fence(std::memory_order_seq_cst);
   while (t_held_events.exchange(0, std::memory_order_relaxed) != 0) {
     for (;;) {
-      // A handler that runs during the scan may add events in slots the scan has passed and in
-      // slots it has not: it would find the handler's later event and miss the earlier (a free
-      // replayed before its allocation left the block live). A handler runs to its end before
-      // the scan goes on, so a count unchanged across the scan means it saw everything.
-      const std::uint32_t pending = t_held_events.load(std::memory_order_relaxed);
-      HeldEvent* event = oldest_held_event_of_this_thread();
-      if (t_held_events.load(std::memory_order_relaxed) != pending) {
-        continue;
-      }
+      bool newer_seen = false;  // a handler ran during the scan (see the scan's horizon)
+      HeldEvent* event = oldest_held_event_of_this_thread(&newer_seen);
       if (event == nullptr) {
+        if (newer_seen) {
+          continue;
+        }
         break;
       }
       replay(*event);
