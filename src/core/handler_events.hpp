@@ -6,9 +6,11 @@
 // handler's); they take no lock, allocate nothing through the hooks (the pool is mmapped once,
 // async-signal-safe) and return false when the pool is full or has no memory (the caller counts
 // the event as not recorded). `replay_held_events_if_any` is called at the end of the recorder's
-// entry points, once the thread's mark is clear, never between a realloc's detach and attach:
-// it routes this thread's held events, oldest first, like any other event. Events of a handler
-// that runs while another replay is in progress join the same replay.
+// entry points, once the thread's mark is clear, and at the start of those that record an event
+// (alloc, free, a realloc's detach: events held in a region marked outside any entry point are
+// older than the event), never between a realloc's detach and attach: it routes this thread's
+// held events, oldest first, like any other event. Events of a handler that runs while another
+// replay is in progress join the same replay.
 //
 // Why not record at once: recording takes the lock this thread may hold (a hang) or writes into
 // the half-published ring slot. Why a shared pool, not a per-thread queue: threads come and go,

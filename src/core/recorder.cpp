@@ -175,29 +175,40 @@ void replay_held_events() noexcept {
   if (t_holds_lock || t_replaying) {
     return;  // the outermost entry point, or the replay in progress, takes them
   }
-  t_replaying = true;
-  // Marked for the whole replay: a handler's events meanwhile are held too, and join it. Not
-  // only tidier: a handler's realloc between a replayed realloc's two steps would take the
-  // thread's one detached block (found as blocks left live at t-end).
-  t_holds_lock = true;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  while (t_held_events.exchange(0, std::memory_order_relaxed) != 0) {
-    for (;;) {
-      bool newer_seen = false;  // a handler ran during the scan (see the scan's horizon)
-      HeldEvent* event = oldest_held_event_of_this_thread(&newer_seen);
-      if (event == nullptr) {
-        if (newer_seen) {
-          continue;
+  for (;;) {
+    // Marked for the whole replay: a handler's events meanwhile are held too, and join it. Not
+    // only tidier: a handler's realloc between a replayed realloc's two steps would take the
+    // thread's one detached block (found as blocks left live at t-end). The mark is set before
+    // t_replaying and cleared after it: a handler that finds t_replaying set always finds the
+    // mark set too, and holds its events rather than recording them ahead of the held ones.
+    t_holds_lock = true;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    t_replaying = true;
+    while (t_held_events.exchange(0, std::memory_order_relaxed) != 0) {
+      for (;;) {
+        bool newer_seen = false;  // a handler ran during the scan (see the scan's horizon)
+        HeldEvent* event = oldest_held_event_of_this_thread(&newer_seen);
+        if (event == nullptr) {
+          if (newer_seen) {
+            continue;
+          }
+          break;
         }
-        break;
+        replay(*event);
+        release_held_event(*event);
       }
-      replay(*event);
-      release_held_event(*event);
+    }
+    t_replaying = false;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    t_holds_lock = false;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    // A handler that ran after the last look and before the mark was cleared held its events,
+    // and nothing else may come back for them (the thread may never enter again): once more. A
+    // handler from here on finds no mark and replays what is held itself, before its own event.
+    if (t_held_events.load(std::memory_order_relaxed) == 0) {
+      return;
     }
   }
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  t_holds_lock = false;
-  t_replaying = false;
 }
 
 DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* entry_frame) noexcept {
@@ -219,6 +230,11 @@ DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* 
     }
     return;
   }
+  // Events a handler made while this thread was marked outside any entry point (the internal
+  // allocator's lock, a state reader's) happened before this one: recorded after it, a handler's
+  // block at an address glibc just handed out again was added twice and the first stayed live
+  // (seen as 24 bytes left live at t-end, and a realloc charged to the wrong site).
+  replay_held_events_if_any();
   record_new_block(block, bytes, entry_frame);
 }
 
@@ -245,6 +261,7 @@ void record_free(void* block) noexcept {
     }
     return;
   }
+  replay_held_events_if_any();  // held before this event (see record_alloc)
   route_event(EventKind::free, reinterpret_cast<std::uintptr_t>(block), 0, kNoPp, kCurrentRun);
 }
 
@@ -257,6 +274,7 @@ ReallocTicket realloc_detach(void* old_block) noexcept {
     ticket.held = !t_inside_profiler;  // a signal handler's realloc (see record_free)
     return ticket;
   }
+  replay_held_events_if_any();  // held before this event (see record_alloc); never after it
   const Routed routed =
       route_event(EventKind::realloc_from, reinterpret_cast<std::uintptr_t>(old_block), 0, kNoPp, kCurrentRun);
   // Applied already unless buffered: the thread state it changed says whether the block was live.

@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "core/handler_events.hpp"
 #include "core/internal_pages.hpp"
 #include "core/process_barrier.hpp"
 #include "core/reentrancy_guard.hpp"
@@ -90,6 +91,9 @@ void merge_below(const Locked& s, std::uint64_t limit) {
 // whatever it still does (through the lock) and hands the buffer back for reuse.
 void retire_buffer(void* buffer) {
   auto* b = static_cast<ThreadBuffer*>(buffer);
+  // Events a handler held on this thread that no entry point has taken yet: the thread is
+  // exiting and may never enter again, and they come before the ring's last drain.
+  replay_held_events_if_any();
   ReentrancyGuard guard;
   {
     RecorderLock s;
