@@ -352,6 +352,7 @@ GlobalCounters current_counters() noexcept {
   if (t_holds_lock) {
     return GlobalCounters{};
   }
+  replay_held_events_if_any();  // held before the reading: part of what it reads
   const ReplayHeldEventsOnReturn replay_after;
   RecorderLock s;
   if (phase_is(Phase::idle) || phase_is(Phase::stopped)) {
@@ -371,6 +372,7 @@ bool read_state(StateReader reader, void* context) noexcept {
   if (t_holds_lock) {
     return false;
   }
+  replay_held_events_if_any();  // as in current_counters
   const ReplayHeldEventsOnReturn replay_after;
   ReentrancyGuard guard;
   RecorderLock s;
@@ -385,6 +387,7 @@ bool read_state(StateReader reader, void* context) noexcept {
 }
 
 bool stop_recording() noexcept {
+  replay_held_events_if_any();                  // held before the stop: part of the run
   const ReplayHeldEventsOnReturn replay_after;  // dropped: held during the stop, after its end
   ReentrancyGuard guard;
   RecorderLock s;

@@ -233,6 +233,27 @@ TEST_F(RecorderTest, HeldEventsAreRecordedBeforeTheThreadsNextEvent) {
   EXPECT_EQ(unrecorded_handler_events(), 0U);
 }
 
+// Held events the thread has not replayed when the run stops (or when the numbers are read) are
+// part of the run: replayed only at the stop's end, they came after it and were dropped.
+TEST_F(RecorderTest, HeldEventsPendingAtAReadOrTheStopArePartOfTheRun) {
+  {
+    const RecorderMark marked;
+    record_alloc(fake_block(30), 24);
+  }
+  EXPECT_EQ(current_counters().curr_bytes, 24U);
+  {
+    const RecorderMark marked;
+    record_alloc(fake_block(31), 40);
+  }
+  ASSERT_TRUE(stop_recording());
+  GlobalCounters frozen;
+  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, std::uint64_t,
+                            void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
+                         &frozen));
+  EXPECT_EQ(frozen.total_blocks, 2U);
+  EXPECT_EQ(frozen.curr_bytes, 24U + 40U);
+}
+
 // Two threads pass blocks back and forth: each block is allocated by one thread and freed by
 // the other, and the same addresses come back again and again, as they do with malloc. Every
 // free must be applied after its allocation and before the address's next allocation, or blocks
