@@ -14,6 +14,7 @@ int diff_command(const Args& args);
 int check_command(const Args& args);
 int open_command(const Args& args);
 int plot_command(const Args& args);
+int flamegraph_command(const Args& args);
 
 // Prints "dhat-view: MESSAGE" on stderr and returns 2.
 int usage_error(const std::string& message);

@@ -17,6 +17,7 @@ const char* kHelp =
     "  diff BEFORE AFTER   what changed between two profiles\n"
     "  check FILE LIMITS   fail (exit 1) when a profile exceeds limits: a CI gate\n"
     "  plot FILE           the heap's size over the run as SVG (PNG with --png), t-gmax marked\n"
+    "  flamegraph FILE     the call tree as a flame graph (one offline HTML file), or folded stacks\n"
     "`dhat-view SUBCOMMAND --help` explains each.\n";
 
 }  // namespace
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
     if (command == "check") return dhat::viewer::check_command(args);
     if (command == "open") return dhat::viewer::open_command(args);
     if (command == "plot") return dhat::viewer::plot_command(args);
+    if (command == "flamegraph") return dhat::viewer::flamegraph_command(args);
     return dhat::viewer::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
   } catch (const dhat::viewer::ProfileError& error) {
     return dhat::viewer::usage_error(error.what());

@@ -1,6 +1,7 @@
 // dhat-view summary, diff and check against hand-written dhat-rs-shaped files (known numbers),
 // our own profile and one written by valgrind --tool=dhat during the test; bad input.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "format/numbers.hpp"
 #include "peers.hpp"
@@ -176,6 +179,85 @@ TEST(DhatView, PlotDrawsTheTimelineWithTgmaxMarked) {
   EXPECT_TRUE(has(other, "has no heap timeline")) << other.out;
 }
 
+// Collapsed stacks of the hand-written file: each program point's frames without addresses, main
+// first (inverted: the allocation site first), and the value of the metric.
+TEST(DhatView, FlamegraphFoldedStacksOfADhatRsFile) {
+  const Result normal = run("flamegraph " + kBefore + " --folded -o -");
+  ASSERT_EQ(normal.status, 0) << normal.out;
+  EXPECT_EQ(normal.out,
+            "parser::main (src/main.rs:40:5);parser::buffer::Buffer::new (src/buffer.rs:7:20) 5000\n"
+            "parser::main (src/main.rs:40:5);<alloc::vec::Vec<T> as core::clone::Clone>::clone (src/tokens.rs:12:9) "
+            "1000\n"
+            "parser::main (src/main.rs:40:5);parser::scratch (src/scratch.rs:3:13) 64\n");
+  const Result inverted = run("flamegraph " + kBefore + " --folded --inverted --metric total-blocks -o -");
+  ASSERT_EQ(inverted.status, 0) << inverted.out;
+  EXPECT_EQ(inverted.out,
+            "<alloc::vec::Vec<T> as core::clone::Clone>::clone (src/tokens.rs:12:9);parser::main (src/main.rs:40:5) "
+            "10\n"
+            "parser::scratch (src/scratch.rs:3:13);parser::main (src/main.rs:40:5) 8\n"
+            "parser::buffer::Buffer::new (src/buffer.rs:7:20);parser::main (src/main.rs:40:5) 2\n");
+}
+
+// Sums a folded file's values (the number after the last space of each line).
+std::uint64_t folded_total(const std::string& text) {
+  std::uint64_t total = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    total += std::stoull(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
+// On our own profile (and Valgrind's, where installed): for every metric the collapsed stacks
+// add up to the file's sum of that metric, the HTML page carries the same total, and the page
+// is written in place over a device (never replaced by a regular file).
+TEST(DhatView, FlamegraphAddsUpToTheFilesTotalsForEveryMetric) {
+  ASSERT_EQ(std::system((std::string(DHAT_SCENARIO_PROFILED) + " flame-ours.json 2>/dev/null").c_str()), 0);
+  std::vector<std::string> files{"flame-ours.json"};
+  if (DHAT_HAVE_VALGRIND) {
+    ASSERT_EQ(std::system(("valgrind --tool=dhat --dhat-out-file=flame-valgrind.json " +
+                           std::string(DHAT_SCENARIO_PLAIN) + " 2>/dev/null")
+                              .c_str()),
+              0);
+    files.emplace_back("flame-valgrind.json");
+  }
+  for (const std::string& file : files) {
+    const auto doc = nlohmann::json::parse(std::ifstream(file));
+    for (const auto& [metric, key] : {std::pair{"total-bytes", "tb"}, std::pair{"total-blocks", "tbk"},
+                                      std::pair{"tgmax", "gb"}, std::pair{"tend", "eb"}}) {
+      std::uint64_t sum = 0;
+      for (const auto& pp : doc["pps"]) {
+        sum += pp[key].get<std::uint64_t>();
+      }
+      for (const std::string order : {"", " --inverted"}) {
+        const Result folded = run("flamegraph " + file + " --folded -o - --metric " + metric + order);
+        ASSERT_EQ(folded.status, 0) << folded.out;
+        EXPECT_EQ(folded_total(folded.out), sum) << file << " " << metric << order;
+      }
+      std::remove("flame.html");
+      const Result page = run("flamegraph " + file + " -o flame.html --metric " + metric);
+      ASSERT_EQ(page.status, 0) << page.out;
+      EXPECT_TRUE(has(page, ": " + dhat::format::with_commas(sum) + " ")) << page.out;
+      std::ifstream in("flame.html");
+      std::stringstream html;
+      html << in.rdbuf();
+      EXPECT_EQ(html.str().rfind("<!DOCTYPE html>", 0), 0U);
+      // The root's entry: [name index 0, the total, [children]].
+      EXPECT_NE(html.str().find("\"tree\":[0," + std::to_string(sum) + ","), std::string::npos) << metric;
+      EXPECT_EQ(html.str().find("://"), std::string::npos) << "the page names no address to load";
+    }
+  }
+  const Result device = run("flamegraph flame-ours.json -o /dev/null");
+  EXPECT_EQ(device.status, 0) << device.out;
+  struct stat null_device {};
+  ASSERT_EQ(stat("/dev/null", &null_device), 0);
+  EXPECT_TRUE(S_ISCHR(null_device.st_mode));
+  const Result metric = run("flamegraph flame-ours.json --metric lots");
+  EXPECT_EQ(metric.status, 2);
+  EXPECT_EQ(metric.out,
+            "dhat-view: flamegraph: unknown metric 'lots' (total-bytes, total-blocks, tgmax, tend, short-lived)\n");
+}
+
 TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
   {
     std::ofstream("not-json.json") << "hello";
@@ -218,7 +300,7 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
       {"overflowing-sum.json",
        "dhat-view: 'overflowing-sum.json' is damaged: its program points' 'tb' adds up past 2^63-1"}};
   for (const auto& c : cases) {
-    for (const std::string command : {"summary ", "check --max-total-bytes 1 "}) {
+    for (const std::string command : {"summary ", "check --max-total-bytes 1 ", "flamegraph -o bad.flame.html "}) {
       const Result r = run(command + c.file);
       EXPECT_EQ(r.status, 2) << command << c.file << ": " << r.out;
       EXPECT_EQ(r.out.rfind(c.message, 0), 0U) << r.out;
@@ -290,7 +372,7 @@ TEST(DhatView, ABigProfileIsReadInAFewTimesItsSizeAndRunningOutOfMemoryIsOneLine
 
 TEST(DhatView, HelpForEverySubcommand) {
   EXPECT_EQ(run("--help").status, 0);
-  for (const char* sub : {"open", "summary", "diff", "check", "plot"}) {
+  for (const char* sub : {"open", "summary", "diff", "check", "plot", "flamegraph"}) {
     const Result r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_TRUE(has(r, std::string("usage: dhat-view ") + sub)) << r.out;
