@@ -15,6 +15,7 @@ int check_command(const Args& args);
 int open_command(const Args& args);
 int plot_command(const Args& args);
 int flamegraph_command(const Args& args);
+int merge_command(const Args& args);
 
 // Prints "dhat-view: MESSAGE" on stderr and returns 2.
 int usage_error(const std::string& message);

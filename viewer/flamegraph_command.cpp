@@ -1,15 +1,10 @@
 // dhat-view flamegraph: a profile's call tree as one self-contained HTML flame graph, or as
 // collapsed stacks for other flame graph tools.
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
 #include "flame_graph.hpp"
+#include "output_text.hpp"
 #include "text_format.hpp"
 
 namespace dhat::viewer {
@@ -31,51 +26,6 @@ std::string default_output(const std::string& path, bool folded) {
   const std::string stem =
       path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0 ? path.substr(0, path.size() - 5) : path;
   return stem + (folded ? ".folded" : ".flame.html");
-}
-
-// A regular file (or a new name) is written whole to a temporary name beside it, then renamed
-// over it: a failed write never leaves half a file where a good one was. A symbolic link is
-// followed (its target is written, the same way). Anything else (a device, a FIFO, /dev/stdout)
-// is written in place: renaming over it would replace it with a regular file.
-bool write_whole(const std::string& out, const std::string& text, std::string* error) {
-  if (out == "-") {
-    std::cout << text << std::flush;
-    return static_cast<bool>(std::cout);
-  }
-  struct stat target {};
-  if (stat(out.c_str(), &target) == 0 && !S_ISREG(target.st_mode)) {
-    std::ofstream file(out, std::ios::binary);
-    if (!(file << text) || !file.flush()) {
-      *error = "cannot write '" + out + "'";
-      return false;
-    }
-    return true;
-  }
-  std::string destination = out;
-  struct stat link {};
-  if (lstat(out.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
-    char* resolved = realpath(out.c_str(), nullptr);
-    if (resolved != nullptr) {
-      destination = resolved;
-      std::free(resolved);
-    }
-  }
-  const std::string temporary = destination + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!(file << text) || !file.flush()) {
-      *error = "cannot write '" + temporary + "'";
-      file.close();
-      std::remove(temporary.c_str());
-      return false;
-    }
-  }
-  if (std::rename(temporary.c_str(), destination.c_str()) != 0) {
-    *error = "cannot rename '" + temporary + "' to '" + destination + "'";
-    std::remove(temporary.c_str());
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -128,7 +78,7 @@ int flamegraph_command(const Args& args) {
       folded ? folded_stacks(tree)
              : flame_graph_page(tree, profile.cmd.empty() ? path : profile.cmd, metric_label(metric), unit, inverted);
   std::string error;
-  if (!write_whole(out, text, &error)) {
+  if (!write_output(out, text, &error)) {
     return usage_error(error);
   }
   if (out != "-") {

@@ -18,6 +18,7 @@ const char* kHelp =
     "  check FILE LIMITS   fail (exit 1) when a profile exceeds limits: a CI gate\n"
     "  plot FILE           the heap's size over the run as SVG (PNG with --png), t-gmax marked\n"
     "  flamegraph FILE     the call tree as a flame graph (one offline HTML file), or folded stacks\n"
+    "  merge FILE... -o OUT  many profiles (processes, runs) summed into one DHAT file\n"
     "`dhat-view SUBCOMMAND --help` explains each.\n";
 
 }  // namespace
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "open") return dhat::viewer::open_command(args);
     if (command == "plot") return dhat::viewer::plot_command(args);
     if (command == "flamegraph") return dhat::viewer::flamegraph_command(args);
+    if (command == "merge") return dhat::viewer::merge_command(args);
     return dhat::viewer::usage_error("unknown subcommand '" + command + "'\n" + kHelp);
   } catch (const dhat::viewer::ProfileError& error) {
     return dhat::viewer::usage_error(error.what());

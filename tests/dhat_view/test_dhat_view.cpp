@@ -1,19 +1,23 @@
 // dhat-view summary, diff and check against hand-written dhat-rs-shaped files (known numbers),
 // our own profile and one written by valgrind --tool=dhat during the test; bad input.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "format/frame_text.hpp"
 #include "format/numbers.hpp"
 #include "peers.hpp"
 
@@ -258,6 +262,121 @@ TEST(DhatView, FlamegraphAddsUpToTheFilesTotalsForEveryMetric) {
             "dhat-view: flamegraph: unknown metric 'lots' (total-bytes, total-blocks, tgmax, tend, short-lived)\n");
 }
 
+// A program point's frames without addresses, joined: what merge matches program points by.
+std::string stack_key(const nlohmann::json& doc, const nlohmann::json& pp) {
+  std::string key;
+  for (const auto& f : pp["fs"]) {
+    key += std::string(dhat::format::without_address(doc["ftbl"][f.get<std::size_t>()].get<std::string>())) + "\n";
+  }
+  return key;
+}
+
+// Every counter of every merged program point is the sum of the inputs' program points with the
+// same frames (addresses removed), and nothing else is in the file.
+void expect_merged(const std::string& merged, const std::vector<std::string>& inputs) {
+  std::map<std::string, std::map<std::string, std::uint64_t>> expected;
+  for (const std::string& input : inputs) {
+    const auto doc = nlohmann::json::parse(std::ifstream(input));
+    for (const auto& pp : doc["pps"]) {
+      for (const char* key : {"tb", "tbk", "tl", "mb", "mbk", "gb", "gbk", "eb", "ebk"}) {
+        expected[stack_key(doc, pp)][key] += pp[key].get<std::uint64_t>();
+      }
+    }
+  }
+  const auto doc = nlohmann::json::parse(std::ifstream(merged));
+  EXPECT_EQ(doc["pps"].size(), expected.size());
+  for (const auto& pp : doc["pps"]) {
+    const auto found = expected.find(stack_key(doc, pp));
+    ASSERT_NE(found, expected.end()) << stack_key(doc, pp);
+    for (const auto& [key, value] : found->second) {
+      EXPECT_EQ(pp[key].get<std::uint64_t>(), value) << key << " of " << found->first;
+    }
+  }
+  EXPECT_EQ(doc["dhatCppMerge"]["profiles"].get<std::size_t>(), inputs.size());
+}
+
+TEST(DhatView, MergeSumsProgramPointsMatchedByFramesWithoutAddresses) {
+  const Result two = run("merge " + kBefore + " " + kAfter + " -o merged-two.json");
+  ASSERT_EQ(two.status, 0) << two.out;
+  EXPECT_TRUE(has(two, "merged 2 profiles into merged-two.json (3 program points)")) << two.out;
+  expect_merged("merged-two.json", {kBefore, kAfter});
+  ASSERT_EQ(std::system((std::string(DHAT_SCENARIO_PROFILED) + " merge-a.json 2>/dev/null && " +
+                         DHAT_SCENARIO_PROFILED + " merge-b.json 2>/dev/null")
+                            .c_str()),
+            0);
+  const Result ours = run("merge merge-a.json merge-b.json merge-a.json -o merged-ours.json");
+  ASSERT_EQ(ours.status, 0) << ours.out;
+  expect_merged("merged-ours.json", {"merge-a.json", "merge-b.json", "merge-a.json"});
+  const Result summary = run("summary merged-ours.json");
+  EXPECT_EQ(summary.status, 0) << summary.out;  // the merged file reads back
+  const Result mixed = run("merge merge-a.json " + kBefore + " -o merged-mixed.json");
+  EXPECT_EQ(mixed.status, 2);
+  EXPECT_EQ(mixed.out, "dhat-view: merge: '" + kBefore +
+                           "' cannot be merged with 'merge-a.json': it has mode 'rust-heap', the first file's is "
+                           "'cpp-heap'\n");
+  EXPECT_NE(access("merged-mixed.json", F_OK), 0) << "nothing written";
+  EXPECT_EQ(run("merge merge-a.json").status, 2) << "no -o";
+}
+
+// The max resident set of one run of dhat-view with these arguments, in KiB.
+long max_rss_kib(const std::vector<std::string>& arguments) {
+  const pid_t child = fork();
+  if (child == 0) {
+    std::vector<char*> argv{const_cast<char*>(DHAT_VIEW)};
+    for (const std::string& a : arguments) {
+      argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stdout);
+    execv(DHAT_VIEW, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  if (wait4(child, &status, 0, &usage) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return -1;
+  }
+  return usage.ru_maxrss;
+}
+
+// Merging streams: the inputs are read one at a time, so 120 profiles of the same 3,000 program
+// points take about the memory of 12 (holding them all would take about ten times as much).
+TEST(DhatView, MergeMemoryDoesNotGrowWithTheNumberOfProfiles) {
+  constexpr int kPoints = 3000;
+  {
+    std::ofstream out("merge-many.json");
+    out << R"({"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,"bkacc":false,)"
+        << R"("tu":"µs","Mtu":"s","tuth":10,"cmd":"many","pid":1,"tg":1,"te":2,"pps":[)";
+    for (int i = 0; i < kPoints; ++i) {
+      out << (i == 0 ? "" : ",") << R"({"tb":)" << i + 1 << R"(,"tbk":1,"tl":5,"mb":1,"mbk":1,"gb":0,"gbk":0,)"
+          << R"("eb":0,"ebk":0,"fs":[)" << i + 1 << "]}";
+    }
+    out << R"(],"ftbl":["[root]")";
+    for (int i = 0; i < kPoints; ++i) {
+      out << ",\"0x" << std::hex << 0x400000 + i << std::dec << ": a_function_with_a_longish_name_" << i
+          << " (src/some/directory/file_" << i % 100 << ".cpp:" << i % 1000 << ")\"";
+    }
+    out << "]}";
+  }
+  std::vector<std::string> few{"merge", "-o", "merged-few.json"};
+  std::vector<std::string> many{"merge", "-o", "merged-many.json"};
+  for (int i = 0; i < 120; ++i) {
+    (i < 12 ? few : many).emplace_back("merge-many.json");
+    if (i < 12) {
+      many.emplace_back("merge-many.json");
+    }
+  }
+  const long few_kib = max_rss_kib(few);
+  const long many_kib = max_rss_kib(many);
+  ASSERT_GT(few_kib, 0);
+  ASSERT_GT(many_kib, 0);
+  EXPECT_LT(many_kib, few_kib + few_kib / 4) << few_kib << " KiB for 12 profiles, " << many_kib << " for 120";
+  const auto doc = nlohmann::json::parse(std::ifstream("merged-many.json"));
+  EXPECT_EQ(doc["pps"].size(), static_cast<std::size_t>(kPoints));
+  EXPECT_EQ(doc["pps"][kPoints - 1]["tb"].get<std::uint64_t>(), 120U * kPoints);
+  std::remove("merge-many.json");
+}
+
 TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
   {
     std::ofstream("not-json.json") << "hello";
@@ -300,7 +419,8 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
       {"overflowing-sum.json",
        "dhat-view: 'overflowing-sum.json' is damaged: its program points' 'tb' adds up past 2^63-1"}};
   for (const auto& c : cases) {
-    for (const std::string command : {"summary ", "check --max-total-bytes 1 ", "flamegraph -o bad.flame.html "}) {
+    for (const std::string command :
+         {"summary ", "check --max-total-bytes 1 ", "flamegraph -o bad.flame.html ", "merge -o bad-merge.json "}) {
       const Result r = run(command + c.file);
       EXPECT_EQ(r.status, 2) << command << c.file << ": " << r.out;
       EXPECT_EQ(r.out.rfind(c.message, 0), 0U) << r.out;
@@ -372,7 +492,7 @@ TEST(DhatView, ABigProfileIsReadInAFewTimesItsSizeAndRunningOutOfMemoryIsOneLine
 
 TEST(DhatView, HelpForEverySubcommand) {
   EXPECT_EQ(run("--help").status, 0);
-  for (const char* sub : {"open", "summary", "diff", "check", "plot", "flamegraph"}) {
+  for (const char* sub : {"open", "summary", "diff", "check", "plot", "flamegraph", "merge"}) {
     const Result r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_TRUE(has(r, std::string("usage: dhat-view ") + sub)) << r.out;
