@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "runtime/exit_messages.hpp"
 #include "runtime/run_control.hpp"
 #include "runtime/settings.hpp"
 
@@ -16,6 +17,9 @@ namespace {
 // Priority 101: before the program's and other libraries' ordinary constructors, so their
 // allocations (made "before main") are recorded too.
 __attribute__((constructor(101))) void start_profiling_at_load() {
+  if (runtime::is_unprofiled_child_of_dhat_run()) {
+    return;  // dhat-run --no-children: only the started program is profiled
+  }
   Options options;
   if (std::getenv("DHAT_OUT") == nullptr) {
     options.file_name = runtime::kDefaultPreloadFileName;  // one file per process: fork/exec safe

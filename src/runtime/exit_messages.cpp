@@ -68,6 +68,16 @@ bool is_child_of_dhat_run() noexcept {
          static_cast<pid_t>(pid) != getpid();
 }
 
+bool is_unprofiled_child_of_dhat_run() noexcept {
+  const char* no_children = std::getenv("DHAT_RUN_NO_CHILDREN");
+  return no_children != nullptr && *no_children != '\0' && is_child_of_dhat_run();
+}
+
+bool dhat_run_merges() noexcept {
+  const char* merge = std::getenv("DHAT_RUN_MERGE");
+  return merge != nullptr && *merge != '\0';
+}
+
 void note_child_profile(const std::string& path) noexcept {
   const char* file = ledger();
   if (file == nullptr) {

@@ -23,6 +23,12 @@ void say(const std::string& text) noexcept;
 
 // Whether this process is one that dhat-run's program started (not the program itself).
 [[nodiscard]] bool is_child_of_dhat_run() noexcept;
+// `dhat-run --no-children` (DHAT_RUN_NO_CHILDREN): this process is such a child and is not
+// profiled (started by exec: no run; forked: its run writes nothing).
+[[nodiscard]] bool is_unprofiled_child_of_dhat_run() noexcept;
+// `dhat-run --merge` (DHAT_RUN_MERGE): dhat-run merges every process's profile at the end and
+// says where the result is; the started program names no file of its own.
+[[nodiscard]] bool dhat_run_merges() noexcept;
 // For a child: notes `path` in the ledger. For the started program: the line naming how many
 // profiles its children wrote ("" if none, or not under dhat-run); the ledger is then removed.
 void note_child_profile(const std::string& path) noexcept;

@@ -143,8 +143,9 @@ WrittenProfile write_profile(const RunSettings& settings, const std::string& pat
 
 void write_report_and_release(const RunSettings& settings) {
   core::ReentrancyGuard not_recorded;
-  if (settings.quiet_private || settings.testing) {
-    // Testing mode writes only when an assertion fails; private runs never write.
+  if (settings.quiet_private || settings.testing || is_unprofiled_child_of_dhat_run()) {
+    // Testing mode writes only when an assertion fails; private runs never write; nor does a
+    // process forked by dhat-run's program under --no-children.
     core::release_recording();
     return;
   }
@@ -175,12 +176,14 @@ void write_report_and_release(const RunSettings& settings) {
       text += "dhat: error: could not write the profile to '" + path + "': " + written.error + "\n";
     } else if (child) {
       note_child_profile(path);
-    } else {
+    } else if (!dhat_run_merges()) {
       const std::string viewer = format::find_stock_viewer();
       text += "dhat: The data has been saved to " + path + ", and is viewable with " +
               (viewer.empty() ? std::string("Valgrind's dh_view.html") : viewer) + "\n";
     }
-    text += children_line();
+    if (!dhat_run_merges()) {
+      text += children_line();
+    }
     say(text);
   } catch (const std::exception& error) {
     core::release_recording();

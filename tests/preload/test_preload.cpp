@@ -185,6 +185,44 @@ TEST(Preload, TheProcessesAProgramStartsAreCountedInOneLine) {
   EXPECT_EQ(err.find("dhat: The data has been saved to "), err.rfind("dhat: The data has been saved to ")) << err;
 }
 
+// --no-children: the started program's profile only; the programs it runs (three ls: exec'd
+// children, each with a profile of its own without the option) write none, and its exit status
+// is kept. (A forked copy that does not exec writes none in either mode.)
+TEST(Preload, NoChildrenProfilesOnlyTheStartedProgram) {
+  ASSERT_EQ(run("rm -f only-main.*.json"), 0);
+  EXPECT_EQ(run(std::string(DHAT_RUN) + " --no-children -o only-main.%p.json -- bash -c " +
+                "'for i in 1 2 3; do ls / >/dev/null; done; (echo forked >/dev/null; true); exit 4' " +
+                "2>only-main-stderr.txt"),
+            4);
+  const auto files = files_starting_with("only-main.");
+  ASSERT_EQ(files.size(), 1U);
+  EXPECT_NE(Profile::load(files[0]).doc["cmd"].get<std::string>().find("bash -c"), std::string::npos);
+  const std::string err = contents_of("only-main-stderr.txt");
+  EXPECT_EQ(err.find("processes started by the program"), std::string::npos) << err;
+  EXPECT_NE(err.find("dhat: The data has been saved to "), std::string::npos) << err;
+}
+
+// --merge: one file for the program and every process it started, in the place -o names; the
+// per-process profiles were written in a private directory under TMPDIR, which is gone after.
+TEST(Preload, MergeWritesOneProfileForTheProgramAndItsChildren) {
+  ASSERT_EQ(run("rm -rf merge-tmp merged-run.json && mkdir merge-tmp"), 0);
+  EXPECT_EQ(run("TMPDIR=$PWD/merge-tmp " + std::string(DHAT_RUN) + " --merge -o merged-run.json -- bash -c " +
+                "'for i in 1 2 3; do ls / >/dev/null; done; exit 6' 2>merged-run-stderr.txt"),
+            6);
+  const std::string err = contents_of("merged-run-stderr.txt");
+  EXPECT_NE(err.find("dhat-run: merged 4 profiles (the program's and those of the processes it started) into "
+                     "merged-run.json"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("dhat: The data has been saved to "), std::string::npos) << err;
+  EXPECT_NE(err.find("dhat: Total: "), std::string::npos) << "the program's own summary: " << err;
+  const Profile merged = Profile::load("merged-run.json");
+  EXPECT_EQ(merged.doc["dhatCppMerge"]["profiles"].get<int>(), 4);
+  EXPECT_GT(totals_of(merged).tbk, 0U);
+  EXPECT_EQ(run("test -z \"$(ls -A merge-tmp)\""), 0) << "the private directory is gone";
+  EXPECT_EQ(run(std::string(DHAT_RUN) + " --merge --no-children -- /bin/true 2>/dev/null"), 2);
+}
+
 TEST(Preload, BadUsageIsReported) {
   EXPECT_EQ(run(std::string(DHAT_RUN) + " --bogus 2>/dev/null"), 2);
   EXPECT_EQ(run(std::string(DHAT_RUN) + " 2>/dev/null"), 2);
