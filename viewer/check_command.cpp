@@ -14,9 +14,12 @@ namespace {
 
 const char* kHelp =
     "usage: dhat-view check FILE [--max-total-bytes N] [--max-total-blocks N] [--max-gmax-bytes N]\n"
-    "                            [--max-end-bytes N] [--max-function-bytes FUNCTION=N]...\n"
-    "  Fails (exit 1) when the profile exceeds a limit. --max-function-bytes limits the total\n"
-    "  bytes of the program points with FUNCTION in any of their frames.\n";
+    "                            [--max-end-bytes N] [--max-temporary N]\n"
+    "                            [--max-function-bytes FUNCTION=N]...\n"
+    "  Fails (exit 1) when the profile exceeds a limit. --max-temporary limits the temporary\n"
+    "  blocks (freed by their thread before it allocated again; dhat-cpp heap profiles).\n"
+    "  --max-function-bytes limits the total bytes of the program points with FUNCTION in any of\n"
+    "  their frames.\n";
 
 struct FunctionLimit {
   std::string function;
@@ -36,7 +39,8 @@ int check_command(const Args& args) {
   Limit limits[] = {{"--max-total-bytes", "total bytes"},
                     {"--max-total-blocks", "total blocks"},
                     {"--max-gmax-bytes", "bytes at t-gmax"},
-                    {"--max-end-bytes", "bytes at t-end"}};
+                    {"--max-end-bytes", "bytes at t-end"},
+                    {"--max-temporary", "temporary blocks"}};
   std::vector<FunctionLimit> function_limits;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -86,15 +90,22 @@ int check_command(const Args& args) {
     return usage_error(std::string("check needs at least one limit\n") + kHelp);
   }
   const Profile profile = load_profile(path);
-  std::uint64_t actual[4] = {0, 0, 0, 0};
+  if (limits[4].set) {
+    if (const std::string why = metric_unavailable(profile, Metric::temporary); !why.empty()) {
+      return usage_error(why);
+    }
+  }
+  std::uint64_t actual[5] = {0, 0, 0, 0, 0};
   for (const auto& pp : profile.pps) {
     actual[0] += pp.tb;
     actual[1] += pp.tbk;
     actual[2] += pp.gb;
     actual[3] += pp.eb;
+    actual[4] += pp.tmpbk;
   }
+  static_assert(sizeof(actual) / sizeof(actual[0]) == sizeof(limits) / sizeof(limits[0]), "a total per limit");
   int failures = 0;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     if (limits[i].set && actual[i] > limits[i].value) {
       std::cout << "dhat-view: check failed: " << limits[i].label << " " << commas(static_cast<std::int64_t>(actual[i]))
                 << " > limit " << commas(static_cast<std::int64_t>(limits[i].value)) << "\n";

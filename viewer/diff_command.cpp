@@ -19,8 +19,8 @@ constexpr std::size_t kWidth = 100;
 const char* kHelp =
     "usage: dhat-view diff BEFORE AFTER [--metric METRIC] [--top N] [--json]\n"
     "  Compares two profiles: totals, then the program points whose METRIC (total-bytes by\n"
-    "  default, total-blocks, tgmax, tend, short-lived) grew or shrank the most (top N, default\n"
-    "  5 each way). Program points are matched by their frames without addresses.\n";
+    "  default, total-blocks, tgmax, tend, short-lived, temporary) grew or shrank the most (top N,\n"
+    "  default 5 each way). Program points are matched by their frames without addresses.\n";
 
 struct Matched {
   std::vector<std::string> frames;  // without addresses
@@ -59,7 +59,7 @@ int diff_command(const Args& args) {
       return 0;
     } else if (a == "--metric" && i + 1 < args.size()) {
       if (!parse_metric(args[++i], &metric)) {
-        return usage_error("unknown metric '" + args[i] + "'");
+        return usage_error("unknown metric '" + args[i] + "' (" + kMetricNames + ")");
       }
     } else if (a == "--top" && i + 1 < args.size()) {
       std::uint64_t value = 0;
@@ -80,6 +80,11 @@ int diff_command(const Args& args) {
   }
   const Profile before = load_profile(paths[0]);
   const Profile after = load_profile(paths[1]);
+  for (const Profile* profile : {&before, &after}) {
+    if (const std::string why = metric_unavailable(*profile, metric); !why.empty()) {
+      return usage_error(why);
+    }
+  }
 
   std::map<std::string, Matched> matched;
   for (const auto& pp : before.pps) {
@@ -115,7 +120,10 @@ int diff_command(const Args& args) {
     if (delta(*it) < 0 && decreases.size() < top) decreases.push_back(*it);
   }
 
-  const Metric rows[] = {Metric::total_bytes, Metric::total_blocks, Metric::tgmax_bytes, Metric::tend_bytes};
+  std::vector<Metric> rows = {Metric::total_bytes, Metric::total_blocks, Metric::tgmax_bytes, Metric::tend_bytes};
+  if (before.has_temporary && after.has_temporary) {
+    rows.push_back(Metric::temporary);
+  }
   if (json) {
     nlohmann::ordered_json out;
     out["before"] = before.path;

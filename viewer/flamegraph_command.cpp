@@ -16,7 +16,7 @@ const char* kHelp =
     "  Draws FILE's call tree as a flame graph: one HTML file that any browser opens offline,\n"
     "  boxes sized by the metric; hover for a frame's numbers, click to zoom, search to\n"
     "  highlight frames and see their share. Works on any DHAT file.\n"
-    "  --metric M   total-bytes (default), total-blocks, tgmax, tend, short-lived\n"
+    "  --metric M   total-bytes (default), total-blocks, tgmax, tend, short-lived, temporary\n"
     "  --inverted   allocation sites at the root, then who calls them\n"
     "  --folded     collapsed stacks instead (\"frame;frame;frame VALUE\" lines) for\n"
     "               flamegraph.pl, inferno or speedscope\n"
@@ -60,17 +60,14 @@ int flamegraph_command(const Args& args) {
   }
   Metric metric{};
   if (!parse_metric(metric_name, &metric)) {
-    return usage_error("flamegraph: unknown metric '" + metric_name +
-                       "' (total-bytes, total-blocks, tgmax, tend, short-lived)");
+    return usage_error("flamegraph: unknown metric '" + metric_name + "' (" + kMetricNames + ")");
   }
   const Profile profile = load_profile(path);
-  if (!profile.lifetimes && metric != Metric::total_bytes && metric != Metric::total_blocks) {
-    return usage_error("'" + path + "' is an ad hoc profile: it has no " + metric_label(metric) +
-                       " (use total-bytes or total-blocks)");
+  if (const std::string why = metric_unavailable(profile, metric); !why.empty()) {
+    return usage_error(why);
   }
   const FlameTree tree = build_flame_tree(profile, metric, inverted);
-  const bool blocks = metric == Metric::total_blocks || metric == Metric::short_lived;
-  const std::string unit = blocks ? profile.blocks_unit : profile.bytes_unit;
+  const std::string unit = counts_blocks(metric) ? profile.blocks_unit : profile.bytes_unit;
   if (out.empty()) {
     out = default_output(path, folded);
   }

@@ -52,6 +52,7 @@ class Merger {
       return "time unit '" + profile.time_unit + "', the first file's is '" + first_.time_unit + "'";
     }
     ++count_;
+    all_temporary_ = all_temporary_ && profile.has_temporary;
     te_ = std::max(te_, profile.te);
     std::uint64_t peak = 0;
     std::vector<std::uint32_t> frames;
@@ -98,7 +99,7 @@ class Merger {
     nlohmann::json merge;
     merge["profiles"] = count_;
     merge["files"] = paths;
-    merge["summed exactly"] = "tb tbk tl eb ebk: the sums over the profiles";
+    merge["summed exactly"] = "tb tbk tl eb ebk tmpbk: the sums over the profiles";
     merge["gb gbk"] = "each profile's live bytes and blocks at its own t-gmax, summed";
     merge["mb mbk"] = "each profile's own peak of the program point, summed (at least the peak of the sum)";
     merge["tg"] = "the t-gmax of the profile whose own peak was the biggest, on its own clock";
@@ -110,8 +111,8 @@ class Merger {
       out += i == 0 ? "{" : ",{";
       bool first_field = true;
       for (const format::CounterField& field : format::kCounterFields) {
-        if (field.lifetimes && !first_.lifetimes) {
-          continue;
+        if ((field.lifetimes && !first_.lifetimes) || (field.extension && !all_temporary_)) {
+          continue;  // tmpbk only when every input counted it: a sum of some would be too small
         }
         out += (first_field ? "\"" : ",\"") + std::string(field.key) + "\":" + std::to_string(pp.totals.*field.member);
         first_field = false;
@@ -159,6 +160,7 @@ class Merger {
 
   Header first_;
   std::size_t count_ = 0;
+  bool all_temporary_ = true;
   std::uint64_t te_ = 0, tg_ = 0, biggest_peak_ = 0;
   std::vector<std::string> frame_table_;  // ftbl[1...]
   std::unordered_map<std::string, std::uint32_t> frame_ids_;

@@ -255,6 +255,7 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
         for (const format::CounterField& field : format::kCounterFields) {
           if (key_ == field.key) {
             count(value, &(profile_.pps.back().*field.member));
+            profile_.has_temporary = profile_.has_temporary || field.extension;
             return true;
           }
         }

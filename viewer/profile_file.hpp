@@ -38,7 +38,8 @@ struct Profile {
   std::string path;
   std::string mode, cmd, time_unit, bytes_unit = "bytes", blocks_unit = "blocks";
   long long pid = 0;
-  bool lifetimes = false;  // bklt
+  bool lifetimes = false;      // bklt
+  bool has_temporary = false;  // dhat-cpp's tmpbk (temporary blocks) is in the file
   std::uint64_t tg = 0, te = 0, short_lived = 0;
   std::vector<std::string> frame_table;  // ftbl
   std::vector<ProgramPoint> pps;

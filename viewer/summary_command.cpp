@@ -18,8 +18,9 @@ constexpr std::size_t kWidth = 100;
 const char* kHelp =
     "usage: dhat-view summary FILE [--sort METRIC] [--top N] [--frames N] [--json]\n"
     "  Prints the profile's header, its totals and the top N program points (default 10) by\n"
-    "  METRIC: total-bytes (default), total-blocks, tgmax, tend, short-lived. --frames limits the\n"
-    "  frames shown per program point (default 8). --json prints the same as JSON.\n";
+    "  METRIC: total-bytes (default), total-blocks, tgmax, tend, short-lived, temporary (blocks\n"
+    "  freed by their thread before it allocated again). --frames limits the frames shown per\n"
+    "  program point (default 8). --json prints the same as JSON.\n";
 
 }  // namespace
 
@@ -35,7 +36,7 @@ int summary_command(const Args& args) {
       return 0;
     } else if (a == "--sort" && i + 1 < args.size()) {
       if (!parse_metric(args[++i], &metric)) {
-        return usage_error("unknown metric '" + args[i] + "' (total-bytes, total-blocks, tgmax, tend, short-lived)");
+        return usage_error("unknown metric '" + args[i] + "' (" + kMetricNames + ")");
       }
     } else if ((a == "--top" || a == "--frames") && i + 1 < args.size()) {
       std::uint64_t value = 0;
@@ -57,8 +58,12 @@ int summary_command(const Args& args) {
     return usage_error(std::string("summary needs a file\n") + kHelp);
   }
   const Profile profile = load_profile(path);
-  std::uint64_t tb = 0, tbk = 0, gb = 0, gbk = 0, eb = 0, ebk = 0;
+  if (const std::string why = metric_unavailable(profile, metric); !why.empty()) {
+    return usage_error(why);
+  }
+  std::uint64_t tb = 0, tbk = 0, gb = 0, gbk = 0, eb = 0, ebk = 0, tmpbk = 0;
   for (const auto& pp : profile.pps) {
+    tmpbk += pp.tmpbk;
     tb += pp.tb;
     tbk += pp.tbk;
     gb += pp.gb;
@@ -88,6 +93,9 @@ int summary_command(const Args& args) {
     out["time_unit"] = profile.time_unit;
     out["totals"] = {{"bytes", tb},         {"blocks", tbk},    {"tgmax_bytes", gb},
                      {"tgmax_blocks", gbk}, {"tend_bytes", eb}, {"tend_blocks", ebk}};
+    if (profile.has_temporary) {
+      out["totals"]["temporary_blocks"] = tmpbk;
+    }
     out["sort"] = metric_label(metric);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const ProgramPoint* pp : order) {
@@ -122,6 +130,12 @@ int summary_command(const Args& args) {
               << "At t-end:  " << commas(static_cast<std::int64_t>(eb)) << " " << unit << " in "
               << commas(static_cast<std::int64_t>(ebk)) << " " << blocks << "\n";
   }
+  if (profile.has_temporary) {
+    // heaptrack's "temporary allocations": allocator pressure, blocks that could have lived on
+    // the stack or been reused.
+    std::cout << "Temporary: " << commas(static_cast<std::int64_t>(tmpbk)) << " " << blocks << " ("
+              << percent(tmpbk, tbk) << " of all " << blocks << ": freed by their thread before it allocated again)\n";
+  }
   std::cout << "\nTop " << order.size() << " of " << profile.pps.size() << " program points by " << metric_label(metric)
             << ":\n";
   for (std::size_t rank = 0; rank < order.size(); ++rank) {
@@ -132,6 +146,9 @@ int summary_command(const Args& args) {
       line += " | t-gmax " + commas(static_cast<std::int64_t>(pp.gb)) + " | t-end " +
               commas(static_cast<std::int64_t>(pp.eb)) + " | avg lifetime " +
               commas(static_cast<std::int64_t>(pp.tbk ? pp.tl / pp.tbk : 0)) + " " + profile.time_unit;
+    }
+    if (profile.has_temporary && pp.tmpbk != 0) {
+      line += " | temporary " + commas(static_cast<std::int64_t>(pp.tmpbk));
     }
     std::cout << fit(line, kWidth) << "\n";
     for (std::size_t f = 0; f < pp.frames.size() && f < frames; ++f) {

@@ -56,9 +56,8 @@ inline void untrack_block(const Locked& s, const LiveBlock& block, std::uint64_t
   ++s->dropped;
 }
 
-__attribute__((always_inline)) inline void add_block(const Locked& s, ThreadHeapCounters& counters,
-                                                     std::uintptr_t address, std::uint64_t bytes, PpId pp,
-                                                     std::uint64_t now) {
+__attribute__((always_inline)) inline void add_block(const Locked& s, ThreadState& thread, std::uintptr_t address,
+                                                     std::uint64_t bytes, PpId pp, std::uint64_t now) {
   if (pp == kNoPp || !s->model.ensure_pp(pp) || !s->live.insert(address, LiveBlock{bytes, pp})) {
     ++s->dropped;
     return;
@@ -66,24 +65,32 @@ __attribute__((always_inline)) inline void add_block(const Locked& s, ThreadHeap
   s->model.on_alloc(pp, bytes, now);
   s->timeline.record(now, s->model.global().curr_bytes);
   raise_watermarks(s);
-  count_for_thread(counters, 1, bytes, static_cast<std::int64_t>(bytes));
+  count_for_thread(thread.counters, 1, bytes, static_cast<std::int64_t>(bytes));
+  thread.last_alloc = address;
 }
 
-__attribute__((always_inline)) inline void remove_block(const Locked& s, ThreadHeapCounters& counters,
-                                                        std::uintptr_t address, std::uint64_t now) {
+// Events are applied in each thread's own order (its ring, or under the lock as it makes them),
+// so "this thread allocated nothing since" is the thread state's last_alloc still naming the
+// block. (Not told apart: the thread's last block freed by another thread and a block at the
+// same address made by a third, which this thread then frees before it allocates again.)
+__attribute__((always_inline)) inline void remove_block(const Locked& s, ThreadState& thread, std::uintptr_t address,
+                                                        std::uint64_t now) {
   LiveBlock freed{};
   if (!s->live.remove(address, &freed)) {
     return;
   }
-  s->model.on_free(freed.pp, freed.size, now);
+  const bool temporary = address == thread.last_alloc;
+  thread.last_alloc = temporary ? 0 : thread.last_alloc;
+  s->model.on_free(freed.pp, freed.size, now, temporary);
   s->timeline.record(now, s->model.global().curr_bytes);
-  count_for_thread(counters, 0, 0, -static_cast<std::int64_t>(freed.size));
+  count_for_thread(thread.counters, 0, 0, -static_cast<std::int64_t>(freed.size));
 }
 
-// `old`, already out of the table, now lives at `address` with `bytes`.
-__attribute__((always_inline)) inline void move_block(const Locked& s, ThreadHeapCounters& counters,
-                                                      const LiveBlock& old, std::uintptr_t address, std::uint64_t bytes,
-                                                      std::uint64_t now) {
+// `old`, already out of the table, now lives at `address` with `bytes`: a realloc is an
+// allocation of this thread's (its result becomes the thread's last block).
+__attribute__((always_inline)) inline void move_block(const Locked& s, ThreadState& thread, const LiveBlock& old,
+                                                      std::uintptr_t address, std::uint64_t bytes, std::uint64_t now) {
+  thread.last_alloc = address;
   if (!s->live.insert(address, LiveBlock{bytes, old.pp})) {
     untrack_block(s, old, now);
     return;
@@ -91,17 +98,17 @@ __attribute__((always_inline)) inline void move_block(const Locked& s, ThreadHea
   s->model.on_realloc(old.pp, old.size, bytes, now);
   s->timeline.record(now, s->model.global().curr_bytes);
   raise_watermarks(s);
-  count_for_thread(counters, 1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(old.size));
+  count_for_thread(thread.counters, 1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(old.size));
 }
 
 // Any event, applied now at `now` (the caller checked its run and the phase).
 inline void apply_event(const Locked& s, ThreadState& thread, const HeapEvent& e, std::uint64_t now) {
   switch (e.kind()) {
     case EventKind::alloc:
-      add_block(s, thread.counters, e.address, e.size(), e.pp, now);
+      add_block(s, thread, e.address, e.size(), e.pp, now);
       return;
     case EventKind::free:
-      remove_block(s, thread.counters, e.address, now);
+      remove_block(s, thread, e.address, now);
       return;
     case EventKind::realloc_from:
       thread.detached_known = s->live.remove(e.address, &thread.detached);
@@ -115,12 +122,12 @@ inline void apply_event(const Locked& s, ThreadState& thread, const HeapEvent& e
       return;
     case EventKind::realloc_to:
       if (thread.detached_known) {
-        move_block(s, thread.counters, thread.detached, e.address, e.size(), now);
+        move_block(s, thread, thread.detached, e.address, e.size(), now);
       } else {
         // A block the profiler never saw (allocated before the run): DHAT counts the realloc
         // as a fresh allocation at this call site; unless the profiler's own code made it.
         if (e.pp != kProfilersOwnPp) {
-          add_block(s, thread.counters, e.address, e.size(), e.pp, now);
+          add_block(s, thread, e.address, e.size(), e.pp, now);
         }
       }
       thread.detached_known = false;
@@ -132,9 +139,9 @@ inline void apply_event(const Locked& s, ThreadState& thread, const HeapEvent& e
 __attribute__((always_inline)) inline void apply_alloc_or_free(const Locked& s, ThreadState& thread, const HeapEvent& e,
                                                                std::uint64_t now) {
   if (e.kind() == EventKind::alloc) {
-    add_block(s, thread.counters, e.address, e.size(), e.pp, now);
+    add_block(s, thread, e.address, e.size(), e.pp, now);
   } else {
-    remove_block(s, thread.counters, e.address, now);
+    remove_block(s, thread, e.address, now);
   }
 }
 

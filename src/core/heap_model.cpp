@@ -55,9 +55,10 @@ void HeapModel::on_alloc(PpId id, std::uint64_t bytes, std::uint64_t now_us) noe
   after_increase(pp, now_us);
 }
 
-void HeapModel::on_free(PpId id, std::uint64_t bytes, std::uint64_t now_us) noexcept {
+void HeapModel::on_free(PpId id, std::uint64_t bytes, std::uint64_t now_us, bool temporary) noexcept {
   PpCounters& pp = pps_[id];
   before_change(pp);
+  pp.temporary_blocks += temporary ? 1 : 0;
   pp.curr_bytes -= bytes;
   pp.curr_blocks -= 1;
   pp.lifetime_partial_us += now_us;

@@ -30,6 +30,9 @@ struct PpCounters {
   std::uint64_t max_blocks = 0;   // mbk: live blocks at that moment
   std::uint64_t gmax_bytes = 0;   // gb (valid once finish() ran, or when snapshotted)
   std::uint64_t gmax_blocks = 0;  // gbk
+  // tmpbk (dhat-cpp's field): blocks freed by the thread that allocated them before that thread
+  // allocated anything else (heaptrack's "temporary allocations": allocator pressure).
+  std::uint64_t temporary_blocks = 0;
   // Sum of free times minus sum of birth times, modulo 2^64: tl = this + curr_blocks * t-end.
   std::uint64_t lifetime_partial_us = 0;
   std::uint64_t last_change_seq = 0;
@@ -52,7 +55,8 @@ class HeapModel {
   [[nodiscard]] bool ensure_pp(PpId pp) noexcept { return pp < pps_.size() || grow_to(pp); }
 
   void on_alloc(PpId pp, std::uint64_t bytes, std::uint64_t now_us) noexcept;
-  void on_free(PpId pp, std::uint64_t bytes, std::uint64_t now_us) noexcept;
+  // `temporary`: the freeing thread allocated nothing since it allocated this block.
+  void on_free(PpId pp, std::uint64_t bytes, std::uint64_t now_us, bool temporary = false) noexcept;
   // A live block of `pp` changes size; it counts as a new block in the totals, and keeps its
   // birth time (as Valgrind does): its lifetime runs from the first allocation to the free.
   void on_realloc(PpId pp, std::uint64_t old_bytes, std::uint64_t new_bytes, std::uint64_t now_us) noexcept;

@@ -46,6 +46,9 @@ struct ThreadState {
   ThreadHeapCounters counters;
   bool detached_known = false;  // the block of the pending realloc_from was live
   LiveBlock detached{};
+  // The block this thread allocated last (its latest alloc or realloc's result), until the thread
+  // frees it: freed then, before the thread allocated anything else, it is a temporary block.
+  std::uintptr_t last_alloc = 0;
 };
 
 inline constexpr int kWatermarkSlots = 32;

@@ -1,10 +1,9 @@
 // The nine numbers a DHAT file keeps per program point, and their JSON keys, written down once.
 //
 // Contract: `kCounterFields` lists every per-program-point counter in the order the stock
-// dh_view expects them (tb tbk tl mb mbk gb gbk eb ebk, then fs). The profiler's writer, dhat-view's
-// reader and the tests' reader all walk this one list, so a key is spelled in one place.
-// Fields marked `lifetimes` exist only when the file records block lifetimes (`bklt` true):
-// an ad hoc profile has tb and tbk only.
+// dh_view expects them (tb tbk tl mb mbk gb gbk eb ebk, then dhat-cpp's tmpbk, then fs). The profiler's writer,
+// dhat-view's reader and the tests' reader all walk this one list, so a key is spelled in one place. Fields marked
+// `lifetimes` exist only when the file records block lifetimes (`bklt` true): an ad hoc profile has tb and tbk only.
 #pragma once
 
 #include <cstddef>
@@ -22,18 +21,24 @@ struct PpTotals {
   std::uint64_t gbk = 0;  // live blocks at t-gmax
   std::uint64_t eb = 0;   // live bytes at t-end
   std::uint64_t ebk = 0;  // live blocks at t-end
+  // dhat-cpp's own field (the stock viewer ignores it; other tools' files lack it): blocks freed
+  // by the thread that allocated them before that thread allocated anything else.
+  std::uint64_t tmpbk = 0;
 };
 
 struct CounterField {
   const char* key;
   std::uint64_t PpTotals::*member;
   bool lifetimes;  // present only with block lifetimes (bklt)
+  bool extension;  // dhat-cpp's own: written by dhat-cpp, optional when read
 };
 
 inline constexpr CounterField kCounterFields[] = {
-    {"tb", &PpTotals::tb, false},  {"tbk", &PpTotals::tbk, false}, {"tl", &PpTotals::tl, true},
-    {"mb", &PpTotals::mb, true},   {"mbk", &PpTotals::mbk, true},  {"gb", &PpTotals::gb, true},
-    {"gbk", &PpTotals::gbk, true}, {"eb", &PpTotals::eb, true},    {"ebk", &PpTotals::ebk, true},
+    {"tb", &PpTotals::tb, false, false},  {"tbk", &PpTotals::tbk, false, false},
+    {"tl", &PpTotals::tl, true, false},   {"mb", &PpTotals::mb, true, false},
+    {"mbk", &PpTotals::mbk, true, false}, {"gb", &PpTotals::gb, true, false},
+    {"gbk", &PpTotals::gbk, true, false}, {"eb", &PpTotals::eb, true, false},
+    {"ebk", &PpTotals::ebk, true, false}, {"tmpbk", &PpTotals::tmpbk, true, true},
 };
 inline constexpr std::size_t kCounterCount = sizeof(kCounterFields) / sizeof(kCounterFields[0]);
 static_assert(kCounterCount * sizeof(std::uint64_t) == sizeof(PpTotals), "every counter has its field");

@@ -68,7 +68,7 @@ void copy_state(const core::HeapModel& model, const core::StackTable& stacks, co
   for (core::PpId id = 0; id < model.pp_count(); ++id) {
     const core::PpCounters c = model.counters_at(id, now_us);
     out->raw.add(report::PpTotals{c.total_bytes, c.total_blocks, c.total_lifetime_us, c.max_bytes, c.max_blocks,
-                                  c.gmax_bytes, c.gmax_blocks, c.curr_bytes, c.curr_blocks},
+                                  c.gmax_bytes, c.gmax_blocks, c.curr_bytes, c.curr_blocks, c.temporary_blocks},
                  stacks.frames(id), stacks.depth(id));
   }
 }

@@ -259,7 +259,8 @@ TEST(DhatView, FlamegraphAddsUpToTheFilesTotalsForEveryMetric) {
   const Result metric = run("flamegraph flame-ours.json --metric lots");
   EXPECT_EQ(metric.status, 2);
   EXPECT_EQ(metric.out,
-            "dhat-view: flamegraph: unknown metric 'lots' (total-bytes, total-blocks, tgmax, tend, short-lived)\n");
+            "dhat-view: flamegraph: unknown metric 'lots' (total-bytes, total-blocks, tgmax, tend, short-lived, "
+            "temporary)\n");
 }
 
 // A program point's frames without addresses, joined: what merge matches program points by.
@@ -375,6 +376,60 @@ TEST(DhatView, MergeMemoryDoesNotGrowWithTheNumberOfProfiles) {
   EXPECT_EQ(doc["pps"].size(), static_cast<std::size_t>(kPoints));
   EXPECT_EQ(doc["pps"][kPoints - 1]["tb"].get<std::uint64_t>(), 120U * kPoints);
   std::remove("merge-many.json");
+}
+
+// dhat-cpp's temporary blocks (tmpbk) in every command that reads a metric; other tools' files
+// have none, and asking for them there is one clear line and exit 2.
+TEST(DhatView, TemporaryBlocksAreAMetricWhereTheFileCountsThem) {
+  ASSERT_EQ(std::system((std::string(DHAT_SCENARIO_PROFILED) + " temporary.json 2>/dev/null").c_str()), 0);
+  const auto doc = nlohmann::json::parse(std::ifstream("temporary.json"));
+  std::uint64_t temporary = 0, blocks = 0, most = 0;
+  for (const auto& pp : doc["pps"]) {
+    temporary += pp["tmpbk"].get<std::uint64_t>();
+    blocks += pp["tbk"].get<std::uint64_t>();
+    most = std::max(most, pp["tmpbk"].get<std::uint64_t>());
+  }
+  ASSERT_GT(temporary, 0U);
+  const std::string n = dhat::format::with_commas(temporary);
+  const Result summary = run("summary temporary.json --sort temporary --top 1");
+  ASSERT_EQ(summary.status, 0) << summary.out;
+  EXPECT_TRUE(has(summary, "Temporary: " + n + " blocks (")) << summary.out;
+  EXPECT_TRUE(has(summary, "Top 1 of ")) << summary.out;
+  EXPECT_TRUE(has(summary, " | temporary " + dhat::format::with_commas(most))) << summary.out;
+  const Result json = run("summary temporary.json --json");
+  ASSERT_EQ(json.status, 0) << json.out;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["totals"]["temporary_blocks"].get<std::uint64_t>(), temporary);
+  EXPECT_LE(temporary, blocks);
+  const Result over = run("check temporary.json --max-temporary " + std::to_string(temporary - 1));
+  EXPECT_EQ(over.status, 1) << over.out;
+  EXPECT_TRUE(has(over, "dhat-view: check failed: temporary blocks " + n + " > limit ")) << over.out;
+  EXPECT_EQ(run("check temporary.json --max-temporary " + std::to_string(temporary)).status, 0);
+  const Result folded = run("flamegraph temporary.json --metric temporary --folded -o -");
+  ASSERT_EQ(folded.status, 0) << folded.out;
+  EXPECT_EQ(folded_total(folded.out), temporary);
+  const Result diff = run("diff temporary.json temporary.json --metric temporary --json");
+  ASSERT_EQ(diff.status, 0) << diff.out;
+  EXPECT_EQ(nlohmann::json::parse(diff.out)["totals"]["temporary blocks"]["after"].get<std::uint64_t>(), temporary);
+  EXPECT_EQ(run("merge temporary.json temporary.json -o temporary-twice.json").status, 0);
+  std::uint64_t twice = 0;
+  const auto merged = nlohmann::json::parse(std::ifstream("temporary-twice.json"));
+  for (const auto& pp : merged["pps"]) {
+    twice += pp["tmpbk"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(twice, 2 * temporary);
+  // A dhat-rs file counts no temporary blocks.
+  EXPECT_FALSE(has(run("summary " + kBefore), "Temporary:"));
+  const std::string refusal = "dhat-view: '" + kBefore +
+                              "' has no temporary blocks (tmpbk): only dhat-cpp's heap "
+                              "profiles count them\n";
+  for (const std::string& command :
+       {"summary " + kBefore + " --sort temporary", "check " + kBefore + " --max-temporary 1",
+        "flamegraph " + kBefore + " --metric temporary -o -",
+        "diff " + kBefore + " " + kAfter + " --metric temporary"}) {
+    const Result r = run(command);
+    EXPECT_EQ(r.status, 2) << command;
+    EXPECT_EQ(r.out, refusal) << command;
+  }
 }
 
 TEST(DhatView, BadInputGetsOneClearLineAndExit2) {

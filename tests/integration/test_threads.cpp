@@ -30,6 +30,10 @@ constexpr int kIterations = 20000;
 extern "C" __attribute__((noinline)) void* worker_site(std::size_t n) { return std::malloc(n); }
 extern "C" __attribute__((noinline)) int* worker_new_site(int value) { return new int(value); }
 extern "C" __attribute__((noinline)) void* recent_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* temporary_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* outlived_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* grown_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* handed_over_site(std::size_t n) { return std::malloc(n); }
 
 // Every thread allocates sizes 16..(16+6) in turn, frees all but every 1000th block, and
 // keeps those until the end.
@@ -45,6 +49,64 @@ void worker(std::vector<void*>* kept) {
       std::free(block);
     }
   }
+}
+
+// Temporary blocks, heaptrack's definition: freed by the thread that allocated them before that
+// thread allocated anything else. Per round on each of 1 + kThreads threads: a block freed at
+// once (temporary); a block outlived by a later one (not: freed after the next allocation); a
+// block grown by realloc and freed (temporary: the realloc's result was the thread's last); a
+// free of a block the profiler never saw in between changes nothing; a block handed to another
+// thread and freed there (not temporary).
+constexpr int kRounds = 500;
+void temporary_rounds(std::vector<void*>* handed) {
+  for (int i = 0; i < kRounds; ++i) {
+    void* now = temporary_site(24);
+    keep(now);
+    std::free(now);
+    void* outlived = outlived_site(40);
+    void* after = temporary_site(24);
+    keep(outlived);
+    keep(after);
+    std::free(after);
+    std::free(outlived);
+    void* grown = std::realloc(grown_site(8), 64);
+    keep(grown);
+    std::free(nullptr);
+    std::free(grown);
+    (*handed)[static_cast<std::size_t>(i)] = handed_over_site(16);
+  }
+}
+
+TEST(Threads, TemporaryBlocksAreCountedExactlyPerSiteAndThread) {
+  std::vector<std::vector<void*>> handed(kThreads + 1, std::vector<void*>(kRounds));
+  auto profile = profile_of([&] {
+    temporary_rounds(&handed[0]);
+    std::vector<std::thread> threads;
+    threads.reserve(kThreads);
+    for (int t = 1; t <= kThreads; ++t) {
+      threads.emplace_back(temporary_rounds, &handed[static_cast<std::size_t>(t)]);
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    std::thread freer([&handed] {  // every handed-over block freed by a thread that made none
+      for (auto& blocks : handed) {
+        for (void* block : blocks) {
+          std::free(block);
+        }
+      }
+    });
+    freer.join();
+  });
+  constexpr std::uint64_t kPerSite = static_cast<std::uint64_t>(kThreads + 1) * kRounds;
+  EXPECT_EQ(profile.at("temporary_site").tbk, 2 * kPerSite);
+  EXPECT_EQ(profile.at("temporary_site").tmpbk, 2 * kPerSite);
+  EXPECT_EQ(profile.at("outlived_site").tmpbk, 0U);
+  EXPECT_EQ(profile.at("grown_site").tbk, 2 * kPerSite);  // the allocation and the realloc
+  EXPECT_EQ(profile.at("grown_site").tmpbk, kPerSite);
+  EXPECT_EQ(profile.at("handed_over_site").tbk, kPerSite);
+  EXPECT_EQ(profile.at("handed_over_site").tmpbk, 0U);
+  EXPECT_EQ(profile.at("handed_over_site").ebk, 0U);
 }
 
 TEST(Threads, ConcurrentAllocationsGiveExactTotals) {
@@ -79,6 +141,10 @@ TEST(Threads, ConcurrentAllocationsGiveExactTotals) {
   EXPECT_EQ(new_site.tbk, static_cast<std::uint64_t>(kThreads) * kIterations);
   EXPECT_EQ(new_site.tb, static_cast<std::uint64_t>(kThreads) * kIterations * sizeof(int));
   EXPECT_EQ(new_site.eb, 0U);
+  // Each int is freed before its thread allocates again: temporary. Each block is not (the int
+  // came after it).
+  EXPECT_EQ(new_site.tmpbk, static_cast<std::uint64_t>(kThreads) * kIterations);
+  EXPECT_EQ(site.tmpbk, 0U);
   // Frames below the thread's entry (start_thread, clone3) are trimmed like those below main.
   for (const auto& pp : profile.allocated_in("worker_site")) {
     const std::string outermost = profile.frame(pp, pp["fs"].size() - 1);
