@@ -23,15 +23,6 @@ const char* kHelp =
 
 }  // namespace
 
-namespace dhat::viewer {
-
-int usage_error(const std::string& message) {
-  std::cerr << "dhat-view: " << message << (message.empty() || message.back() == '\n' ? "" : "\n");
-  return 2;
-}
-
-}  // namespace dhat::viewer
-
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << kHelp;
