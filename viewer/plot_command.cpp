@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
+#include "output_text.hpp"
 #include "profile_file.hpp"
 #include "text_format.hpp"
 
@@ -120,11 +120,10 @@ int plot_command(const Args& args) {
          "\" text-anchor=\"end\">t-end " + commas(static_cast<std::int64_t>(profile.te)) + " " +
          escape(profile.time_unit) + "</text>\n";
   svg += "</svg>\n";
-  std::ofstream file(out);
-  if (!(file << svg)) {
-    return usage_error("cannot write '" + out + "'");
+  std::string error;
+  if (!write_output(out, svg, &error)) {
+    return usage_error(error);
   }
-  file.close();
   std::cout << "dhat-view: wrote " << out << " (peak " << commas(static_cast<std::int64_t>(peak)) << " bytes)\n";
   if (png) {
     const std::string png_path =

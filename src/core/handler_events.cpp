@@ -103,8 +103,7 @@ DHAT_CAPTURE_PATH bool hold_realloc(std::uintptr_t old_block, std::uintptr_t new
   return hold(HeldKind::realloc, old_block, new_block, bytes);
 }
 
-HeldEvent* oldest_held_event_of_this_thread(bool* newer_seen) noexcept {
-  *newer_seen = false;
+HeldEvent* oldest_held_event_of_this_thread() noexcept {
   HeldEvent* slots = g_pool.load(std::memory_order_acquire);
   if (slots == nullptr) {
     return nullptr;
@@ -126,7 +125,6 @@ HeldEvent* oldest_held_event_of_this_thread(bool* newer_seen) noexcept {
     }
     const std::uint64_t order = slot.order.load(std::memory_order_relaxed);
     if (order >= horizon) {
-      *newer_seen = true;
       continue;
     }
     if (oldest == nullptr || order < oldest_order) {

@@ -77,10 +77,10 @@ struct HeldEvent {
   RawStack stack;  // alloc, realloc: the handler's stack
 };
 
-// The oldest of this thread's held events published before the call, or null; `newer_seen` says
-// whether it met events published during it (null and true: scan again). The event stays this
-// thread's until `release_held_event`.
-[[nodiscard]] HeldEvent* oldest_held_event_of_this_thread(bool* newer_seen) noexcept;
+// The oldest of this thread's held events published before the call, or null (events that
+// handlers publish during it are left to the next call). The event stays this thread's until
+// `release_held_event`.
+[[nodiscard]] HeldEvent* oldest_held_event_of_this_thread() noexcept;
 void release_held_event(HeldEvent& event) noexcept;
 
 }  // namespace dhat::core

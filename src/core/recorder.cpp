@@ -184,16 +184,10 @@ void replay_held_events() noexcept {
     t_holds_lock = true;
     std::atomic_signal_fence(std::memory_order_seq_cst);
     t_replaying = true;
+    // A handler that publishes during a scan (beyond its horizon) counts its event after the
+    // exchange that began this round: the next round finds it.
     while (t_held_events.exchange(0, std::memory_order_relaxed) != 0) {
-      for (;;) {
-        bool newer_seen = false;  // a handler ran during the scan (see the scan's horizon)
-        HeldEvent* event = oldest_held_event_of_this_thread(&newer_seen);
-        if (event == nullptr) {
-          if (newer_seen) {
-            continue;
-          }
-          break;
-        }
+      while (HeldEvent* event = oldest_held_event_of_this_thread()) {
         replay(*event);
         release_held_event(*event);
       }
