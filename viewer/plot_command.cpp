@@ -1,5 +1,6 @@
 // dhat-view plot: the heap's size over the run as an SVG (and a PNG when rsvg-convert is
-// installed), with t-gmax marked. Draws dhat-cpp's "dhatCppTimeline" field.
+// installed), with t-gmax marked, and the process's RSS beside it. Draws dhat-cpp's
+// "dhatCppTimeline" and "dhatCppRss" fields.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -17,8 +18,9 @@ namespace {
 const char* kHelp =
     "usage: dhat-view plot FILE [-o OUT.svg] [--png]\n"
     "  Draws the heap's live bytes over the run (the most in each time bucket) with t-gmax\n"
-    "  marked. Writes OUT.svg (default: FILE with .svg); with --png also OUT.png via\n"
-    "  rsvg-convert. Needs a dhat-cpp heap profile (it records the timeline).\n";
+    "  marked, and the process's resident memory (RSS) beside it when the profile has it.\n"
+    "  Writes OUT.svg (default: FILE with .svg); with --png also OUT.png via rsvg-convert.\n"
+    "  Needs a dhat-cpp heap profile (it records the timeline).\n";
 
 std::string escape(const std::string& text) {
   std::string out;
@@ -41,6 +43,31 @@ std::string fmt(const char* format, double a, double b = 0) {
   char text[64];
   std::snprintf(text, sizeof text, format, a, b);
   return text;
+}
+
+// The picture's size and margins.
+struct Frame {
+  double width = 900, height = 340, left = 100, right = 20, top = 40, bottom = 60;
+  double plot_w() const { return width - left - right; }
+  double plot_h() const { return height - top - bottom; }
+};
+
+std::string line(double x1, double y1, double x2, double y2, const std::string& style) {
+  return "<line x1=\"" + fmt("%.1f", x1) + "\" y1=\"" + fmt("%.1f", y1) + "\" x2=\"" + fmt("%.1f", x2) + "\" y2=\"" +
+         fmt("%.1f", y2) + "\" " + style + "/>\n";
+}
+
+// "x,y x,y ...": each bucket's most as a flat step across its width.
+template <typename X, typename Y>
+std::string step_points(const Levels& levels, const X& x_of, const Y& y_of) {
+  std::string points;
+  const double bucket = static_cast<double>(levels.bucket);
+  for (std::size_t i = 0; i < levels.max.size(); ++i) {
+    const double y = y_of(static_cast<double>(levels.max[i]));
+    points += (i == 0 ? "" : " ") + fmt("%.1f,%.1f ", x_of(bucket * static_cast<double>(i)), y) +
+              fmt("%.1f,%.1f", x_of(bucket * static_cast<double>(i + 1)), y);
+  }
+  return points;
 }
 
 }  // namespace
@@ -69,62 +96,78 @@ int plot_command(const Args& args) {
     return usage_error(std::string("plot needs a file\n") + kHelp);
   }
   const Profile profile = load_profile(path);
-  if (profile.timeline_max.empty()) {
+  if (profile.timeline.max.empty()) {
     return usage_error("'" + path + "' has no heap timeline (only dhat-cpp heap profiles record one)");
   }
   if (out.empty()) {
     out =
         (path.size() > 5 && path.substr(path.size() - 5) == ".json" ? path.substr(0, path.size() - 5) : path) + ".svg";
   }
-  const double width = 900, height = 320, left = 90, right = 20, top = 40, bottom = 40;
-  const double plot_w = width - left - right, plot_h = height - top - bottom;
-  const std::uint64_t peak = *std::max_element(profile.timeline_max.begin(), profile.timeline_max.end());
+  const Frame f;
+  const std::uint64_t heap_peak = *std::max_element(profile.timeline.max.begin(), profile.timeline.max.end());
+  const bool has_rss = !profile.rss.max.empty();
+  const std::uint64_t rss_peak =
+      has_rss ? std::max(profile.peak_rss, *std::max_element(profile.rss.max.begin(), profile.rss.max.end())) : 0;
+  const std::uint64_t top_bytes = std::max(heap_peak, rss_peak);
   const double span = static_cast<double>(std::max<std::uint64_t>(profile.te, 1));
-  const double bucket = static_cast<double>(profile.timeline_bucket);
-  auto x_of = [&](double t) { return left + plot_w * std::min(t, span) / span; };
+  auto x_of = [&](double t) { return f.left + f.plot_w() * std::min(t, span) / span; };
   auto y_of = [&](double bytes) {
-    return top + plot_h * (1.0 - (peak == 0 ? 0.0 : bytes / static_cast<double>(peak)));
+    return f.top + f.plot_h() * (1.0 - (top_bytes == 0 ? 0.0 : bytes / static_cast<double>(top_bytes)));
   };
 
-  std::string points = fmt("%.1f,%.1f ", x_of(0), y_of(0));
-  for (std::size_t i = 0; i < profile.timeline_max.size(); ++i) {
-    const double t0 = bucket * static_cast<double>(i), t1 = bucket * static_cast<double>(i + 1);
-    const double y = y_of(static_cast<double>(profile.timeline_max[i]));
-    points += fmt("%.1f,%.1f ", x_of(t0), y) + fmt("%.1f,%.1f ", x_of(t1), y);
-  }
-  points += fmt("%.1f,%.1f", x_of(span), y_of(0));
+  const std::string heap_points = step_points(profile.timeline, x_of, y_of);
   const double tg_x = x_of(static_cast<double>(profile.tg));
+  const double axis_y = f.top + f.plot_h();
 
   std::string svg;
-  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", width) + "\" height=\"" +
-         fmt("%.0f", height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", f.width) + "\" height=\"" +
+         fmt("%.0f", f.height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg += "<text x=\"" + fmt("%.0f", left) +
-         "\" y=\"20\" font-size=\"14\">Live heap over time: " + escape(profile.cmd.empty() ? path : profile.cmd) +
-         "</text>\n";
-  svg += "<polygon class=\"heap\" points=\"" + points + "\" fill=\"#9ecae1\" stroke=\"#3182bd\"/>\n";
-  svg += "<line x1=\"" + fmt("%.1f", left) + "\" y1=\"" + fmt("%.1f", top + plot_h) + "\" x2=\"" +
-         fmt("%.1f", left + plot_w) + "\" y2=\"" + fmt("%.1f", top + plot_h) + "\" stroke=\"black\"/>\n";
-  svg += "<line x1=\"" + fmt("%.1f", left) + "\" y1=\"" + fmt("%.1f", top) + "\" x2=\"" + fmt("%.1f", left) +
-         "\" y2=\"" + fmt("%.1f", top + plot_h) + "\" stroke=\"black\"/>\n";
-  svg += "<line class=\"tgmax\" x1=\"" + fmt("%.1f", tg_x) + "\" y1=\"" + fmt("%.1f", top) + "\" x2=\"" +
-         fmt("%.1f", tg_x) + "\" y2=\"" + fmt("%.1f", top + plot_h) +
-         "\" stroke=\"#d62728\" stroke-dasharray=\"4,3\"/>\n";
-  svg += "<text x=\"" + fmt("%.1f", tg_x + 4) + "\" y=\"" + fmt("%.1f", top + 12) + "\" fill=\"#d62728\">t-gmax " +
+  svg += "<text x=\"" + fmt("%.0f", f.left) + "\" y=\"20\" font-size=\"14\">" +
+         (has_rss ? "Live heap and resident memory over time: " : "Live heap over time: ") +
+         escape(profile.cmd.empty() ? path : profile.cmd) + "</text>\n";
+  // The heap: a filled area from the axis up to each bucket's most live bytes.
+  svg += "<polygon class=\"heap\" points=\"" + fmt("%.1f,%.1f ", x_of(0), axis_y) + heap_points +
+         fmt(" %.1f,%.1f", x_of(span), axis_y) + "\" fill=\"#9ecae1\" stroke=\"#3182bd\"/>\n";
+  if (has_rss) {
+    // RSS: a line over the same time axis (each bucket's highest reading).
+    svg += "<polyline class=\"rss\" points=\"" + step_points(profile.rss, x_of, y_of) +
+           "\" fill=\"none\" stroke=\"#e6550d\" stroke-width=\"2\"/>\n";
+  }
+  svg += line(f.left, axis_y, f.left + f.plot_w(), axis_y, "stroke=\"black\"");
+  svg += line(f.left, f.top, f.left, axis_y, "stroke=\"black\"");
+  svg += "<line class=\"tgmax\" x1=\"" + fmt("%.1f", tg_x) + "\" y1=\"" + fmt("%.1f", f.top) + "\" x2=\"" +
+         fmt("%.1f", tg_x) + "\" y2=\"" + fmt("%.1f", axis_y) + "\" stroke=\"#d62728\" stroke-dasharray=\"4,3\"/>\n";
+  svg += "<text x=\"" + fmt("%.1f", tg_x + 4) + "\" y=\"" + fmt("%.1f", f.top + 12) + "\" fill=\"#d62728\">t-gmax " +
          commas(static_cast<std::int64_t>(profile.tg)) + " " + escape(profile.time_unit) + "</text>\n";
-  svg += "<text x=\"" + fmt("%.0f", left - 6) + "\" y=\"" + fmt("%.1f", top + 4) + "\" text-anchor=\"end\">" +
-         commas(static_cast<std::int64_t>(peak)) + " B</text>\n";
-  svg += "<text x=\"" + fmt("%.0f", left - 6) + "\" y=\"" + fmt("%.1f", top + plot_h) +
-         "\" text-anchor=\"end\">0</text>\n";
-  svg += "<text x=\"" + fmt("%.1f", left + plot_w) + "\" y=\"" + fmt("%.1f", top + plot_h + 16) +
+  svg += "<text x=\"" + fmt("%.0f", f.left - 6) + "\" y=\"" + fmt("%.1f", f.top + 4) + "\" text-anchor=\"end\">" +
+         commas(static_cast<std::int64_t>(top_bytes)) + " B</text>\n";
+  svg += "<text x=\"" + fmt("%.0f", f.left - 6) + "\" y=\"" + fmt("%.1f", axis_y) + "\" text-anchor=\"end\">0</text>\n";
+  svg += "<text x=\"" + fmt("%.1f", f.left + f.plot_w()) + "\" y=\"" + fmt("%.1f", axis_y + 16) +
          "\" text-anchor=\"end\">t-end " + commas(static_cast<std::int64_t>(profile.te)) + " " +
          escape(profile.time_unit) + "</text>\n";
+  // The legend, with each line's peak.
+  const double legend_y = axis_y + 32;
+  svg += "<rect x=\"" + fmt("%.0f", f.left) + "\" y=\"" + fmt("%.1f", legend_y - 9) +
+         "\" width=\"14\" height=\"10\" fill=\"#9ecae1\" stroke=\"#3182bd\"/>\n";
+  svg += "<text class=\"heap-legend\" x=\"" + fmt("%.0f", f.left + 20) + "\" y=\"" + fmt("%.1f", legend_y) +
+         "\">live heap (peak " + commas(static_cast<std::int64_t>(heap_peak)) + " B, at t-gmax)</text>\n";
+  if (has_rss) {
+    const double x = f.left + 360;
+    svg += line(x, legend_y - 4, x + 14, legend_y - 4, "stroke=\"#e6550d\" stroke-width=\"2\"");
+    svg += "<text class=\"rss-legend\" x=\"" + fmt("%.0f", x + 20) + "\" y=\"" + fmt("%.1f", legend_y) +
+           "\">resident memory, whole process (peak " + commas(static_cast<std::int64_t>(rss_peak)) + " B)</text>\n";
+  }
   svg += "</svg>\n";
   std::string error;
   if (!write_output(out, svg, &error)) {
     return usage_error(error);
   }
-  std::cout << "dhat-view: wrote " << out << " (peak " << commas(static_cast<std::int64_t>(peak)) << " bytes)\n";
+  std::cout << "dhat-view: wrote " << out << " (heap peak " << commas(static_cast<std::int64_t>(heap_peak)) << " bytes";
+  if (has_rss) {
+    std::cout << ", RSS peak " << commas(static_cast<std::int64_t>(rss_peak)) << " bytes";
+  }
+  std::cout << ")\n";
   if (png) {
     const std::string png_path =
         out.substr(0, out.size() - (out.size() > 4 && out.substr(out.size() - 4) == ".svg" ? 4 : 0)) + ".png";

@@ -103,7 +103,7 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
   explicit ProfileBuilder(Profile& profile) : profile_(profile) {}
 
   // Where the parser is: what each open object or array is.
-  enum class Place { top, pps, pp, pp_frames, ftbl, timeline, timeline_max, timeline_end, skipped };
+  enum class Place { top, pps, pp, pp_frames, ftbl, timeline, rss, levels_max, levels_end, skipped };
 
   bool null() override { return scalar(nlohmann::json(nullptr)); }
   bool boolean(bool value) override { return scalar(nlohmann::json(value)); }
@@ -128,8 +128,11 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
       frame_ids_.emplace_back();
       next = Place::pp;
     } else if (place() == Place::top && key_ == format::kTimelineField) {
-      has_timeline_ = true;
       next = Place::timeline;
+      levels_ = &profile_.timeline;
+    } else if (place() == Place::top && key_ == format::kRssField) {
+      next = Place::rss;
+      levels_ = &profile_.rss;
     } else if (wants_count()) {
       mismatch(nlohmann::json::object());  // an object where a count belongs
     }
@@ -150,10 +153,10 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
       next = Place::ftbl;
     } else if (place() == Place::pp && key_ == format::kFramesKey) {
       next = Place::pp_frames;
-    } else if (place() == Place::timeline && key_ == format::kTimelineMaxKey) {
-      next = Place::timeline_max;
-    } else if (place() == Place::timeline && key_ == format::kTimelineEndKey) {
-      next = Place::timeline_end;
+    } else if (in_levels() && key_ == format::kTimelineMaxKey) {
+      next = Place::levels_max;
+    } else if (in_levels() && key_ == format::kTimelineEndKey) {
+      next = Place::levels_end;
     } else if (wants_count()) {
       mismatch(nlohmann::json::array());  // an array where a count belongs
     }
@@ -181,11 +184,14 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
   bool has_pps() const { return has_pps_; }
   bool has_ftbl() const { return has_ftbl_; }
   bool has_end_time() const { return has_end_time_; }
-  bool has_timeline() const { return has_timeline_; }
   std::vector<std::vector<std::uint32_t>>& frame_ids() { return frame_ids_; }
 
  private:
   Place place() const { return places_.empty() ? Place::skipped : places_.back(); }
+  bool in_levels() const { return place() == Place::timeline || place() == Place::rss; }
+  const char* levels_name() const {
+    return places_.size() >= 2 && places_[1] == Place::rss ? "resident memory record" : "heap timeline";
+  }
 
   // Whether the value about to come must be a count (other fields, and fields of other tools'
   // files, such as Valgrind's access histograms, are not ours to judge).
@@ -198,9 +204,11 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
                            [this](const format::CounterField& field) { return key_ == field.key; });
       case Place::timeline:
         return key_ == format::kTimelineBucketKey;
+      case Place::rss:
+        return key_ == format::kTimelineBucketKey || key_ == format::kRssPeakKey;
       case Place::pp_frames:
-      case Place::timeline_max:
-      case Place::timeline_end:
+      case Place::levels_max:
+      case Place::levels_end:
       case Place::ftbl:
         return true;
       case Place::pps:
@@ -218,10 +226,10 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
     if (place() == Place::pp) {
       value_error_ =
           "program point " + std::to_string(profile_.pps.size() - 1) + "'s '" + key_ + "' is " + describe(value);
-    } else if (place() == Place::timeline_max || place() == Place::timeline_end) {
-      value_error_ = "@its heap timeline holds " + describe(value) + ", not a whole number of bytes";
-    } else if (place() == Place::timeline) {
-      value_error_ = "the heap timeline's '" + key_ + "' is " + describe(value);
+    } else if (place() == Place::levels_max || place() == Place::levels_end) {
+      value_error_ = std::string("@its ") + levels_name() + " holds " + describe(value) + ", not a whole number of bytes";
+    } else if (in_levels()) {
+      value_error_ = std::string("the ") + levels_name() + "'s '" + key_ + "' is " + describe(value);
     } else if (place() == Place::pp_frames) {
       value_error_ = "@a program point's frames hold " + describe(value) + ", not a frame number";
     } else if (place() == Place::ftbl) {
@@ -271,15 +279,18 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
         mismatch(value);
         return true;
       case Place::timeline:
+      case Place::rss:
         if (key_ == format::kTimelineBucketKey) {
-          count(value, &profile_.timeline_bucket);
+          count(value, &levels_->bucket);
+        } else if (place() == Place::rss && key_ == format::kRssPeakKey) {
+          count(value, &profile_.peak_rss);
         }
         return true;
-      case Place::timeline_max:
-      case Place::timeline_end: {
+      case Place::levels_max:
+      case Place::levels_end: {
         std::uint64_t bytes = 0;
         if (count(value, &bytes)) {
-          (place() == Place::timeline_max ? profile_.timeline_max : profile_.timeline_end).push_back(bytes);
+          (place() == Place::levels_max ? levels_->max : levels_->end).push_back(bytes);
         }
         return true;
       }
@@ -335,8 +346,8 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
   std::string parse_error_;
   std::string value_error_;  // "@..." is said after "is damaged: ", else after "is damaged: " too
   nlohmann::json version_;
-  bool has_version_ = false, has_mode_ = false, has_pps_ = false, has_ftbl_ = false, has_end_time_ = false,
-       has_timeline_ = false;
+  Levels* levels_ = nullptr;  // the timeline being read (heap or RSS)
+  bool has_version_ = false, has_mode_ = false, has_pps_ = false, has_ftbl_ = false, has_end_time_ = false;
 };
 
 }  // namespace
@@ -400,8 +411,11 @@ Profile load_profile(const std::string& path) {
     throw ProfileError("'" + path + "' is damaged: " + (error[0] == '@' ? error.substr(1) : error) +
                        (error[0] == '@' ? "" : ", not a whole number from 0 to 2^64-1"));
   }
-  if (profile.timeline_max.size() != profile.timeline_end.size()) {
+  if (profile.timeline.max.size() != profile.timeline.end.size()) {
     throw ProfileError("'" + path + "' is damaged: its heap timeline's columns differ in length");
+  }
+  if (profile.rss.max.size() != profile.rss.end.size()) {
+    throw ProfileError("'" + path + "' is damaged: its resident memory record's columns differ in length");
   }
   std::vector<std::vector<std::uint32_t>>& frame_ids = builder.frame_ids();
   for (std::size_t p = 0; p < profile.pps.size(); ++p) {

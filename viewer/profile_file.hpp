@@ -25,6 +25,13 @@ struct ProgramPoint : format::PpTotals {
   std::vector<std::string_view> frames;  // innermost first, into the profile's frame table
 };
 
+// A quantity over the run in buckets of equal width (dhat-cpp's timelines): per bucket the most
+// seen in it and the level at its end.
+struct Levels {
+  std::uint64_t bucket = 0;  // width, in the file's time unit
+  std::vector<std::uint64_t> max, end;
+};
+
 // Move-only: the program points' frames point into `frame_table`, whose strings stay where they
 // are when the profile moves (and would not in a copy).
 struct Profile {
@@ -43,9 +50,10 @@ struct Profile {
   std::uint64_t tg = 0, te = 0, short_lived = 0;
   std::vector<std::string> frame_table;  // ftbl
   std::vector<ProgramPoint> pps;
-  // dhat-cpp's heap timeline (empty for other profilers' files).
-  std::uint64_t timeline_bucket = 0;
-  std::vector<std::uint64_t> timeline_max, timeline_end;
+  // dhat-cpp's heap timeline and the process's resident memory (empty for other tools' files).
+  Levels timeline;
+  Levels rss;
+  std::uint64_t peak_rss = 0;  // 0: not recorded
 };
 
 [[nodiscard]] Profile load_profile(const std::string& path);

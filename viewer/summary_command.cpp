@@ -22,6 +22,26 @@ const char* kHelp =
     "  freed by their thread before it allocated again). --frames limits the frames shown per\n"
     "  program point (default 8). --json prints the same as JSON.\n";
 
+// The level of `levels` at time `t`: the highest reading in t's bucket (the last bucket's if
+// t is past it).
+std::uint64_t level_at(const Levels& levels, std::uint64_t t) {
+  if (levels.max.empty() || levels.bucket == 0) {
+    return 0;
+  }
+  const std::uint64_t bucket = std::min<std::uint64_t>(t / levels.bucket, levels.max.size() - 1);
+  return levels.max[bucket];
+}
+
+// "35.60x": how many times `small` goes into `big` (a heap of 0 bytes says so instead).
+std::string ratio(std::uint64_t big, std::uint64_t small) {
+  if (small == 0) {
+    return "no heap at";
+  }
+  char text[48];
+  std::snprintf(text, sizeof text, "%.2fx", static_cast<double>(big) / static_cast<double>(small));
+  return text;
+}
+
 }  // namespace
 
 int summary_command(const Args& args) {
@@ -96,6 +116,12 @@ int summary_command(const Args& args) {
     if (profile.has_temporary) {
       out["totals"]["temporary_blocks"] = tmpbk;
     }
+    if (profile.peak_rss != 0) {
+      out["rss"] = {{"peak_bytes", profile.peak_rss},
+                    {"at_tgmax_bytes", level_at(profile.rss, profile.tg)},
+                    {"at_tend_bytes", profile.rss.end.empty() ? 0 : profile.rss.end.back()},
+                    {"peak_over_tgmax_heap", gb == 0 ? 0.0 : static_cast<double>(profile.peak_rss) / static_cast<double>(gb)}};
+    }
     out["sort"] = metric_label(metric);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const ProgramPoint* pp : order) {
@@ -135,6 +161,15 @@ int summary_command(const Args& args) {
     // the stack or been reused.
     std::cout << "Temporary: " << commas(static_cast<std::int64_t>(tmpbk)) << " " << blocks << " ("
               << percent(tmpbk, tbk) << " of all " << blocks << ": freed by their thread before it allocated again)\n";
+  }
+  if (profile.peak_rss != 0) {
+    // The process's resident memory beside the heap: far above it, the allocator (or something
+    // outside the heap: stacks, mappings, the profiler's own tables) holds the difference.
+    std::cout << "Peak RSS:  " << commas(static_cast<std::int64_t>(profile.peak_rss)) << " bytes (whole process: "
+              << ratio(profile.peak_rss, gb) << " the heap at t-gmax)\n"
+              << "RSS at t-gmax: " << commas(static_cast<std::int64_t>(level_at(profile.rss, profile.tg)))
+              << " bytes; at t-end: "
+              << commas(static_cast<std::int64_t>(profile.rss.end.empty() ? 0 : profile.rss.end.back())) << " bytes\n";
   }
   std::cout << "\nTop " << order.size() << " of " << profile.pps.size() << " program points by " << metric_label(metric)
             << ":\n";

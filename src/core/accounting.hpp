@@ -25,6 +25,17 @@ __attribute__((always_inline)) inline std::uint64_t event_time(const Locked& s, 
   return us;
 }
 
+// Reads RSS now (rss_timeline.hpp): rare, and kept out of the hot path's code.
+__attribute__((noinline, cold)) inline void take_rss_reading(const Locked& s) { s->rss.sample(s->clock.now_us()); }
+
+// After the global live bytes changed at `now`: the heap timeline, and RSS when a reading is due.
+__attribute__((always_inline)) inline void note_heap_level(const Locked& s, std::uint64_t now) {
+  s->timeline.record(now, s->model.global().curr_bytes);
+  if (__builtin_expect(s->rss.due(now), 0)) {
+    take_rss_reading(s);
+  }
+}
+
 // After the global live bytes grew: raise the open sections' high-water marks.
 inline void raise_watermarks(const Locked& s) {
   if (s->open_watermarks == 0) {
@@ -52,7 +63,7 @@ __attribute__((always_inline)) inline void count_for_thread(ThreadHeapCounters& 
 // as if freed now, so that the totals stay consistent, and is counted as dropped.
 inline void untrack_block(const Locked& s, const LiveBlock& block, std::uint64_t now) {
   s->model.on_free(block.pp, block.size, now);
-  s->timeline.record(now, s->model.global().curr_bytes);
+  note_heap_level(s, now);
   ++s->dropped;
 }
 
@@ -63,7 +74,7 @@ __attribute__((always_inline)) inline void add_block(const Locked& s, ThreadStat
     return;
   }
   s->model.on_alloc(pp, bytes, now);
-  s->timeline.record(now, s->model.global().curr_bytes);
+  note_heap_level(s, now);
   raise_watermarks(s);
   count_for_thread(thread.counters, 1, bytes, static_cast<std::int64_t>(bytes));
   thread.last_alloc = address;
@@ -82,7 +93,7 @@ __attribute__((always_inline)) inline void remove_block(const Locked& s, ThreadS
   const bool temporary = address == thread.last_alloc;
   thread.last_alloc = temporary ? 0 : thread.last_alloc;
   s->model.on_free(freed.pp, freed.size, now, temporary);
-  s->timeline.record(now, s->model.global().curr_bytes);
+  note_heap_level(s, now);
   count_for_thread(thread.counters, 0, 0, -static_cast<std::int64_t>(freed.size));
 }
 
@@ -96,7 +107,7 @@ __attribute__((always_inline)) inline void move_block(const Locked& s, ThreadSta
     return;
   }
   s->model.on_realloc(old.pp, old.size, bytes, now);
-  s->timeline.record(now, s->model.global().curr_bytes);
+  note_heap_level(s, now);
   raise_watermarks(s);
   count_for_thread(thread.counters, 1, bytes, static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(old.size));
 }

@@ -163,6 +163,7 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   g_generation.store(generation, std::memory_order_relaxed);
   set_unwinder(settings.unwinder);
   s->clock.start();
+  s->rss.start(s->clock.now_us(), settings.record_rss && !settings.ad_hoc);
   // Buffered events are ordered by their TSC stamps across CPUs: only with counters the kernel
   // trusts to agree. Otherwise each event takes the lock (slower, same numbers).
   g_buffered.store(settings.thread_buffers && !settings.ad_hoc && s->clock.uses_tsc() && kernel_clock_is_tsc(),
@@ -376,7 +377,7 @@ bool read_state(StateReader reader, void* context) noexcept {
   apply_waiting_events(s);
   StacksLock stacks(*s);
   const std::uint64_t now = phase_is(Phase::stopped) ? s->model.global().tend_us : event_time(s, s->clock.now_us());
-  reader(s->model, s->stacks, s->timeline, now, context);
+  reader(s->model, s->stacks, s->timeline, s->rss, now, context);
   return true;
 }
 
@@ -390,7 +391,9 @@ bool stop_recording() noexcept {
   }
   apply_waiting_events(s);
   set_phase(Phase::stopped);
-  s->model.finish(event_time(s, s->clock.now_us()));
+  const std::uint64_t end = event_time(s, s->clock.now_us());
+  s->model.finish(end);
+  s->rss.finish(end);
   return true;
 }
 

@@ -22,6 +22,7 @@
 #include "core/heap_model.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
+#include "core/rss_timeline.hpp"
 #include "core/timeline.hpp"
 
 namespace dhat::core {
@@ -43,6 +44,8 @@ struct RecorderSettings {
   // With threads, each thread buffers its events (thread_merge.hpp) instead of taking the lock
   // for each. Needs an invariant TSC; without one, or when false, every event takes the lock.
   bool thread_buffers = true;
+  // Read the process's resident memory beside the heap timeline (rss_timeline.hpp).
+  bool record_rss = true;
 };
 
 // Starts a run; false if one is running or stopped but not yet released.
@@ -79,7 +82,7 @@ bool is_ad_hoc_run() noexcept;
 // `now_us` the time to report as t-end. Allocations made by `reader` are not recorded. False
 // (and `reader` not called) when nothing runs.
 using StateReader = void (*)(const HeapModel& model, const StackTable& stacks, const Timeline& timeline,
-                             std::uint64_t now_us, void* context);
+                             const RssTimeline& rss, std::uint64_t now_us, void* context);
 [[nodiscard]] bool read_state(StateReader reader, void* context) noexcept;
 
 // Ends recording: waits for events in flight, sets t-end and freezes the model. False if nothing

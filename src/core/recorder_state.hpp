@@ -29,6 +29,7 @@
 #include "core/live_table.hpp"
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
+#include "core/rss_timeline.hpp"
 #include "core/section_counters.hpp"
 #include "core/spin_lock.hpp"
 #include "core/stack_table.hpp"
@@ -85,6 +86,7 @@ struct RecorderState {
   int open_watermarks = 0;
   bool watermark_open[kWatermarkSlots] = {};
   std::uint64_t watermark_max[kWatermarkSlots] = {};
+  RssTimeline rss;  // read as the heap changes (accounting.hpp's note_heap_level)
 };
 
 // The state lives from before the first constructor to after the last destructor: it is

@@ -2,7 +2,7 @@
 // profiler's writer and dhat-view's reader share, and the extra field dhat-cpp adds.
 //
 // Contract: constants only. The stock viewer ignores fields it does not know, so dhat-cpp's heap
-// timeline travels in `kTimelineField` without breaking it.
+// timeline and RSS travel in `kTimelineField` and `kRssField` without breaking it.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +32,11 @@ inline constexpr const char* kTimelineField = "dhatCppTimeline";
 inline constexpr const char* kTimelineBucketKey = "bucketUs";
 inline constexpr const char* kTimelineMaxKey = "maxBytes";
 inline constexpr const char* kTimelineEndKey = "endBytes";
+
+// dhat-cpp's record of the process's resident memory (RSS) over the same run, read from
+// /proc/self/statm as the heap changed: the same three keys as the heap timeline (its own bucket
+// width), and the run's peak RSS in bytes. The whole process's, the profiler's own tables included.
+inline constexpr const char* kRssField = "dhatCppRss";
+inline constexpr const char* kRssPeakKey = "peakBytes";
 
 }  // namespace dhat::format

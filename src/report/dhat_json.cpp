@@ -137,6 +137,12 @@ void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, 
                                    {format::kTimelineMaxKey, header.timeline.max_bytes},
                                    {format::kTimelineEndKey, header.timeline.end_bytes}};
   }
+  if (!header.ad_hoc && !header.rss.levels.max_bytes.empty()) {
+    doc[format::kRssField] = {{format::kTimelineBucketKey, header.rss.levels.bucket_us},
+                              {format::kTimelineMaxKey, header.rss.levels.max_bytes},
+                              {format::kTimelineEndKey, header.rss.levels.end_bytes},
+                              {format::kRssPeakKey, header.rss.peak_bytes}};
+  }
   // One PP per line keeps the file small yet readable with grep and diff.
   std::string text = "{";
   bool first = true;

@@ -26,6 +26,13 @@ struct HeapTimeline {
   std::vector<std::uint64_t> end_bytes;  // live bytes at each bucket's end
 };
 
+// The process's resident memory over the run (core/rss_timeline.hpp), written as the extra field
+// "dhatCppRss". Empty `levels` when nothing was read.
+struct ResidentMemory {
+  HeapTimeline levels;  // the same buckets' shape, in bytes of RSS
+  std::uint64_t peak_bytes = 0;
+};
+
 struct ProfileHeader {
   bool ad_hoc = false;  // ad hoc profile: bklt false, units/events, no t-gmax
   std::string mode = "cpp-heap";
@@ -34,6 +41,7 @@ struct ProfileHeader {
   std::uint64_t tg_us = 0;
   std::uint64_t te_us = 0;
   HeapTimeline timeline;
+  ResidentMemory rss;
 };
 
 void stream_dhat_json(const ProfileHeader& header, const ProgramPoints& points, const TextSink& sink);

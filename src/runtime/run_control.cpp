@@ -111,7 +111,9 @@ bool acquire_private_run() {
   }
   RunSettings settings;
   settings.quiet_private = true;
-  if (!core::start_recording(core::RecorderSettings{settings.max_frames, false})) {
+  // A private run writes no profile: nothing would show its RSS.
+  if (!core::start_recording(
+          core::RecorderSettings{settings.max_frames, false, core::Unwinder::cfi_cache, true, /*record_rss=*/false})) {
     return false;
   }
   active_settings() = settings;

@@ -51,16 +51,25 @@ struct CopiedState {
   core::GlobalCounters global;
   report::RawProgramPoints raw;
   report::HeapTimeline timeline;
+  report::ResidentMemory rss;
 };
+
+void copy_levels(const core::Timeline& from, report::HeapTimeline* to) {
+  to->bucket_us = from.bucket_us();
+  for (std::size_t i = 0; i < from.used(); ++i) {
+    to->max_bytes.push_back(from.max_bytes(i));
+    to->end_bytes.push_back(from.end_bytes(i));
+  }
+}
 
 // Runs under the recorder's lock: copy numbers and addresses, nothing more.
 void copy_state(const core::HeapModel& model, const core::StackTable& stacks, const core::Timeline& timeline,
-                std::uint64_t now_us, void* context) {
+                const core::RssTimeline& rss, std::uint64_t now_us, void* context) {
   auto* out = static_cast<CopiedState*>(context);
-  out->timeline.bucket_us = timeline.bucket_us();
-  for (std::size_t i = 0; i < timeline.used(); ++i) {
-    out->timeline.max_bytes.push_back(timeline.max_bytes(i));
-    out->timeline.end_bytes.push_back(timeline.end_bytes(i));
+  copy_levels(timeline, &out->timeline);
+  if (rss.available()) {
+    copy_levels(rss.levels(), &out->rss.levels);
+    out->rss.peak_bytes = rss.peak_bytes();
   }
   out->global = model.global();
   out->global.tend_us = now_us;
@@ -103,6 +112,7 @@ WrittenProfile write_copied(const RunSettings& settings, const std::string& path
   header.tg_us = state.global.tgmax_us;
   header.te_us = state.global.tend_us;
   header.timeline = state.timeline;
+  header.rss = state.rss;
   written.error = report::write_dhat_json_file(path, header, points);
   written.summary = summary_of(settings, state.global);
   if (headroom.exhausted()) {

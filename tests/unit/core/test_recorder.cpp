@@ -45,7 +45,7 @@ TEST_F(RecorderTest, EventsOutsideARunAreIgnored) {
   record_alloc(fake_block(2), 1000);  // after stop: ignored
   record_free(fake_block(1));
   GlobalCounters frozen;
-  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, std::uint64_t,
+  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, const RssTimeline&, std::uint64_t,
                             void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
                          &frozen));
   EXPECT_EQ(frozen.total_bytes, 100U);
@@ -247,7 +247,7 @@ TEST_F(RecorderTest, HeldEventsPendingAtAReadOrTheStopArePartOfTheRun) {
   }
   ASSERT_TRUE(stop_recording());
   GlobalCounters frozen;
-  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, std::uint64_t,
+  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, const RssTimeline&, std::uint64_t,
                             void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
                          &frozen));
   EXPECT_EQ(frozen.total_blocks, 2U);
