@@ -104,6 +104,7 @@ class Merger {
     merge["mb mbk"] = "each profile's own peak of the program point, summed (at least the peak of the sum)";
     merge["tg"] = "the t-gmax of the profile whose own peak was the biggest, on its own clock";
     merge["te"] = "the longest profile's t-end";
+    merge["dhatCppTimeline dhatCppRss"] = "not kept: each profile's heap and RSS over time are on its own clock";
     out += ",\"dhatCppMerge\":" + merge.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += ",\"pps\":[";
     for (std::size_t i = 0; i < points_.size(); ++i) {

@@ -47,7 +47,7 @@ std::string fmt(const char* format, double a, double b = 0) {
 
 // The picture's size and margins.
 struct Frame {
-  double width = 900, height = 340, left = 100, right = 20, top = 40, bottom = 60;
+  double width = 900, height = 360, left = 100, right = 20, top = 40, bottom = 76;
   double plot_w() const { return width - left - right; }
   double plot_h() const { return height - top - bottom; }
 };
@@ -66,6 +66,53 @@ std::string step_points(const Levels& levels, const X& x_of, const Y& y_of) {
     const double y = y_of(static_cast<double>(levels.max[i]));
     points += (i == 0 ? "" : " ") + fmt("%.1f,%.1f ", x_of(bucket * static_cast<double>(i)), y) +
               fmt("%.1f,%.1f", x_of(bucket * static_cast<double>(i + 1)), y);
+  }
+  return points;
+}
+
+// Round steps that cut 0..top into at most five parts (0 when top is 0): 1, 2 or 5 times a
+// power of ten for time, a power of two for bytes (so that they read as whole KiB/MiB/GiB).
+std::uint64_t decimal_step(std::uint64_t top) {
+  for (std::uint64_t scale = 1; top != 0; scale *= 10) {
+    for (const std::uint64_t m : {1, 2, 5}) {
+      if (top / (m * scale) <= 5) {
+        return m * scale;
+      }
+    }
+  }
+  return 0;
+}
+std::uint64_t binary_step(std::uint64_t top) {
+  std::uint64_t step = 1;
+  while (top != 0 && top / step > 5) {
+    step *= 2;
+  }
+  return top == 0 ? 0 : step;
+}
+
+// 3145728 -> "3 MiB"; values that are not whole in the unit keep one decimal.
+std::string binary_size(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  return fmt(value == static_cast<double>(static_cast<std::uint64_t>(value)) ? "%.0f" : "%.1f", value) + " " +
+         units[unit];
+}
+
+// "x,y x,y ...": a point at the middle of each bucket that holds a reading (not 0).
+template <typename X, typename Y>
+std::string reading_points(const Levels& levels, const X& x_of, const Y& y_of) {
+  std::string points;
+  const double bucket = static_cast<double>(levels.bucket);
+  for (std::size_t i = 0; i < levels.max.size(); ++i) {
+    if (levels.max[i] != 0) {
+      points += (points.empty() ? "" : " ") + fmt("%.1f,%.1f", x_of(bucket * (static_cast<double>(i) + 0.5)),
+                                                   y_of(static_cast<double>(levels.max[i])));
+    }
   }
   return points;
 }
@@ -123,6 +170,11 @@ int plot_command(const Args& args) {
   svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", f.width) + "\" height=\"" +
          fmt("%.0f", f.height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  // The plotting area, for readers of the picture (and its browser test): bytes from 0 at the
+  // bottom to data-top-bytes at the top, time from 0 at the left to data-end-time at the right.
+  svg += "<rect class=\"plot-area\" x=\"" + fmt("%.1f", f.left) + "\" y=\"" + fmt("%.1f", f.top) + "\" width=\"" +
+         fmt("%.1f", f.plot_w()) + "\" height=\"" + fmt("%.1f", f.plot_h()) + "\" fill=\"none\" data-top-bytes=\"" +
+         std::to_string(top_bytes) + "\" data-end-time=\"" + std::to_string(profile.te) + "\"/>\n";
   svg += "<text x=\"" + fmt("%.0f", f.left) + "\" y=\"20\" font-size=\"14\">" +
          (has_rss ? "Live heap and resident memory over time: " : "Live heap over time: ") +
          escape(profile.cmd.empty() ? path : profile.cmd) + "</text>\n";
@@ -130,24 +182,37 @@ int plot_command(const Args& args) {
   svg += "<polygon class=\"heap\" points=\"" + fmt("%.1f,%.1f ", x_of(0), axis_y) + heap_points +
          fmt(" %.1f,%.1f", x_of(span), axis_y) + "\" fill=\"#9ecae1\" stroke=\"#3182bd\"/>\n";
   if (has_rss) {
-    // RSS: a line over the same time axis (each bucket's highest reading).
-    svg += "<polyline class=\"rss\" points=\"" + step_points(profile.rss, x_of, y_of) +
+    // RSS: a line joining the readings (each bucket's highest) over the same time axis.
+    svg += "<polyline class=\"rss\" points=\"" + reading_points(profile.rss, x_of, y_of) +
            "\" fill=\"none\" stroke=\"#e6550d\" stroke-width=\"2\"/>\n";
   }
   svg += line(f.left, axis_y, f.left + f.plot_w(), axis_y, "stroke=\"black\"");
   svg += line(f.left, f.top, f.left, axis_y, "stroke=\"black\"");
+  // Round values on both axes, with light grid lines across the plot.
+  const std::uint64_t byte_step = binary_step(top_bytes);
+  for (std::uint64_t v = byte_step; byte_step != 0 && v < top_bytes; v += byte_step) {
+    const double y = y_of(static_cast<double>(v));
+    svg += line(f.left, y, f.left + f.plot_w(), y, "stroke=\"#dddddd\"");
+    svg += "<text x=\"" + fmt("%.0f", f.left - 6) + "\" y=\"" + fmt("%.1f", y + 4) + "\" text-anchor=\"end\">" +
+           binary_size(v) + "</text>\n";
+  }
+  const std::uint64_t time_step = decimal_step(profile.te);
+  for (std::uint64_t t = time_step; time_step != 0 && t < profile.te; t += time_step) {
+    const double x = x_of(static_cast<double>(t));
+    svg += line(x, axis_y, x, axis_y + 4, "stroke=\"black\"");
+    svg += "<text x=\"" + fmt("%.1f", x) + "\" y=\"" + fmt("%.1f", axis_y + 16) + "\" text-anchor=\"middle\">" +
+           commas(static_cast<std::int64_t>(t)) + "</text>\n";
+  }
   svg += "<line class=\"tgmax\" x1=\"" + fmt("%.1f", tg_x) + "\" y1=\"" + fmt("%.1f", f.top) + "\" x2=\"" +
          fmt("%.1f", tg_x) + "\" y2=\"" + fmt("%.1f", axis_y) + "\" stroke=\"#d62728\" stroke-dasharray=\"4,3\"/>\n";
   svg += "<text x=\"" + fmt("%.1f", tg_x + 4) + "\" y=\"" + fmt("%.1f", f.top + 12) + "\" fill=\"#d62728\">t-gmax " +
          commas(static_cast<std::int64_t>(profile.tg)) + " " + escape(profile.time_unit) + "</text>\n";
-  svg += "<text x=\"" + fmt("%.0f", f.left - 6) + "\" y=\"" + fmt("%.1f", f.top + 4) + "\" text-anchor=\"end\">" +
-         commas(static_cast<std::int64_t>(top_bytes)) + " B</text>\n";
   svg += "<text x=\"" + fmt("%.0f", f.left - 6) + "\" y=\"" + fmt("%.1f", axis_y) + "\" text-anchor=\"end\">0</text>\n";
-  svg += "<text x=\"" + fmt("%.1f", f.left + f.plot_w()) + "\" y=\"" + fmt("%.1f", axis_y + 16) +
+  svg += "<text x=\"" + fmt("%.1f", f.left + f.plot_w()) + "\" y=\"" + fmt("%.1f", axis_y + 30) +
          "\" text-anchor=\"end\">t-end " + commas(static_cast<std::int64_t>(profile.te)) + " " +
          escape(profile.time_unit) + "</text>\n";
   // The legend, with each line's peak.
-  const double legend_y = axis_y + 32;
+  const double legend_y = axis_y + 48;
   svg += "<rect x=\"" + fmt("%.0f", f.left) + "\" y=\"" + fmt("%.1f", legend_y - 9) +
          "\" width=\"14\" height=\"10\" fill=\"#9ecae1\" stroke=\"#3182bd\"/>\n";
   svg += "<text class=\"heap-legend\" x=\"" + fmt("%.0f", f.left + 20) + "\" y=\"" + fmt("%.1f", legend_y) +

@@ -22,14 +22,20 @@ const char* kHelp =
     "  freed by their thread before it allocated again). --frames limits the frames shown per\n"
     "  program point (default 8). --json prints the same as JSON.\n";
 
-// The level of `levels` at time `t`: the highest reading in t's bucket (the last bucket's if
-// t is past it).
-std::uint64_t level_at(const Levels& levels, std::uint64_t t) {
-  if (levels.max.empty() || levels.bucket == 0) {
-    return 0;
+// RSS at time `t`: the reading nearest to t (0 when there is none); `*read_at` gets the middle of
+// the reading's bucket.
+std::uint64_t rss_at(const Levels& rss, std::uint64_t t, std::uint64_t* read_at) {
+  std::uint64_t best = 0, best_distance = UINT64_MAX;
+  for (std::size_t i = 0; i < rss.max.size(); ++i) {
+    const std::uint64_t middle = rss.bucket * i + rss.bucket / 2;
+    const std::uint64_t distance = middle > t ? middle - t : t - middle;
+    if (rss.max[i] != 0 && distance <= best_distance) {
+      best = rss.max[i];
+      best_distance = distance;
+      *read_at = middle;
+    }
   }
-  const std::uint64_t bucket = std::min<std::uint64_t>(t / levels.bucket, levels.max.size() - 1);
-  return levels.max[bucket];
+  return best;
 }
 
 // "35.60x": how many times `small` goes into `big` (a heap of 0 bytes says so instead).
@@ -117,9 +123,11 @@ int summary_command(const Args& args) {
       out["totals"]["temporary_blocks"] = tmpbk;
     }
     if (profile.peak_rss != 0) {
+      std::uint64_t read_at = 0;
       out["rss"] = {{"peak_bytes", profile.peak_rss},
-                    {"at_tgmax_bytes", level_at(profile.rss, profile.tg)},
-                    {"at_tend_bytes", profile.rss.end.empty() ? 0 : profile.rss.end.back()},
+                    {"at_tgmax_bytes", rss_at(profile.rss, profile.tg, &read_at)},
+                    {"at_tgmax_read_at", read_at},
+                    {"at_tend_bytes", rss_at(profile.rss, profile.te, &read_at)},
                     {"peak_over_tgmax_heap", gb == 0 ? 0.0 : static_cast<double>(profile.peak_rss) / static_cast<double>(gb)}};
     }
     out["sort"] = metric_label(metric);
@@ -167,9 +175,12 @@ int summary_command(const Args& args) {
     // outside the heap: stacks, mappings, the profiler's own tables) holds the difference.
     std::cout << "Peak RSS:  " << commas(static_cast<std::int64_t>(profile.peak_rss)) << " bytes (whole process: "
               << ratio(profile.peak_rss, gb) << " the heap at t-gmax)\n"
-              << "RSS at t-gmax: " << commas(static_cast<std::int64_t>(level_at(profile.rss, profile.tg)))
-              << " bytes; at t-end: "
-              << commas(static_cast<std::int64_t>(profile.rss.end.empty() ? 0 : profile.rss.end.back())) << " bytes\n";
+              << "RSS at t-gmax: ";
+    std::uint64_t read_at = 0;
+    const std::uint64_t at_tgmax = rss_at(profile.rss, profile.tg, &read_at);
+    std::cout << commas(static_cast<std::int64_t>(at_tgmax)) << " bytes (read at "
+              << commas(static_cast<std::int64_t>(read_at)) << " " << profile.time_unit << "); at t-end: "
+              << commas(static_cast<std::int64_t>(rss_at(profile.rss, profile.te, &read_at))) << " bytes\n";
   }
   std::cout << "\nTop " << order.size() << " of " << profile.pps.size() << " program points by " << metric_label(metric)
             << ":\n";

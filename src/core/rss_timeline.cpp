@@ -51,7 +51,7 @@ std::uint64_t read_peak_resident_bytes() noexcept {
 }
 
 void RssTimeline::start(std::uint64_t now_us, bool enabled) noexcept {
-  levels_.clear();
+  levels_.clear(Timeline::Gaps::zero);
   next_us_ = kNever;
   last_us_ = 0;
   peak_bytes_ = 0;

@@ -2,7 +2,8 @@
 
 namespace dhat::core {
 
-void Timeline::clear() noexcept {
+void Timeline::clear(Gaps gaps) noexcept {
+  gaps_ = gaps;
   shift_ = 0;
   used_ = 0;
 }
@@ -13,7 +14,8 @@ void Timeline::halve() noexcept {
     const std::size_t a = 2 * i, b = 2 * i + 1;
     const bool has_b = b < used_;
     max_[i] = has_b && max_[b] > max_[a] ? max_[b] : max_[a];
-    end_[i] = has_b ? end_[b] : end_[a];
+    // With Gaps::zero, a bucket without a reading (0) has no end of its own.
+    end_[i] = has_b && (gaps_ == Gaps::hold || max_[b] != 0) ? end_[b] : end_[a];
   }
   used_ = merged;
   ++shift_;
@@ -24,8 +26,8 @@ void Timeline::record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept {
     halve();
   }
   const auto bucket = static_cast<std::size_t>(now_us >> shift_);
-  // Buckets nothing happened in keep the level the heap had when they began.
-  const std::uint64_t level = used_ == 0 ? 0 : end_[used_ - 1];
+  // Buckets nothing happened in keep the level the heap had when they began (or 0: no reading).
+  const std::uint64_t level = used_ == 0 || gaps_ == Gaps::zero ? 0 : end_[used_ - 1];
   while (used_ <= bucket) {
     max_[used_] = level;
     end_[used_] = level;

@@ -1,6 +1,9 @@
 // The heap's size over the run, in bounded memory: a fixed number of time buckets, each with the
 // most live bytes seen in it and the live bytes at its end. When the run outgrows the buckets,
 // their width doubles and neighbours merge, so a run of any length keeps the same shape of data.
+// A bucket nothing was recorded in holds the level before it (the heap did not change), or, for
+// a quantity that is only sampled (RSS: Gaps::zero), 0: "no reading here", so that a reader can
+// join the readings instead of drawing a level nobody saw.
 //
 // Contract: not thread-safe (the recorder serializes calls); no allocation (a fixed array).
 #pragma once
@@ -13,8 +16,9 @@ namespace dhat::core {
 class Timeline {
  public:
   static constexpr std::size_t kBuckets = 512;
+  enum class Gaps { hold, zero };
 
-  void clear() noexcept;
+  void clear(Gaps gaps = Gaps::hold) noexcept;
   // The live bytes became `live_bytes` at `now_us` (times never go backwards).
   void record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept;
 
@@ -37,6 +41,7 @@ class Timeline {
   void halve() noexcept;
 
   unsigned shift_ = 0;    // bucket width = 2^shift_ µs
+  Gaps gaps_ = Gaps::hold;
   std::size_t used_ = 0;  // buckets [0, used_) hold data
   std::uint64_t max_[kBuckets] = {};
   std::uint64_t end_[kBuckets] = {};

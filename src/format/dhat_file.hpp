@@ -35,7 +35,8 @@ inline constexpr const char* kTimelineEndKey = "endBytes";
 
 // dhat-cpp's record of the process's resident memory (RSS) over the same run, read from
 // /proc/self/statm as the heap changed: the same three keys as the heap timeline (its own bucket
-// width), and the run's peak RSS in bytes. The whole process's, the profiler's own tables included.
+// width; a bucket without a reading holds 0 in both arrays), and the run's peak RSS in bytes.
+// The whole process's, the profiler's own tables included.
 inline constexpr const char* kRssField = "dhatCppRss";
 inline constexpr const char* kRssPeakKey = "peakBytes";
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -165,14 +166,15 @@ TEST(DhatView, PlotDrawsTheTimelineWithTgmaxMarked) {
   EXPECT_EQ(text.rfind("<svg", 0), 0U);
   EXPECT_NE(text.find("class=\"heap\""), std::string::npos);
   EXPECT_NE(text.find("class=\"tgmax\""), std::string::npos);
-  // The peak label is the profile's bytes at t-gmax.
+  EXPECT_NE(text.find("class=\"rss\""), std::string::npos) << "the RSS line (check_plot.mjs checks where)";
+  // The heap's legend names the profile's bytes at t-gmax.
   const auto doc = nlohmann::json::parse(std::ifstream("plot-me.json"));
   std::uint64_t gb = 0;
   for (const auto& pp : doc["pps"]) {
     gb += pp["gb"].get<std::uint64_t>();
   }
   const std::string peak = dhat::format::with_commas(gb);
-  EXPECT_NE(text.find(">" + peak + " B<"), std::string::npos) << peak;
+  EXPECT_NE(text.find("(peak " + peak + " B, at t-gmax)"), std::string::npos) << peak;
   if (DHAT_HAVE_RSVG_CONVERT) {
     EXPECT_TRUE(has(r, "wrote plot-me.png")) << r.out;
   } else {
@@ -181,6 +183,54 @@ TEST(DhatView, PlotDrawsTheTimelineWithTgmaxMarked) {
   const Result other = run("plot " + kBefore);
   EXPECT_EQ(other.status, 2);
   EXPECT_TRUE(has(other, "has no heap timeline")) << other.out;
+}
+
+// The process's peak RSS next to the heap at t-gmax, and RSS at t-gmax (the reading nearest to
+// it) and at t-end, as the file has them.
+TEST(DhatView, SummaryShowsPeakRssBesideTheHeapAtTgmax) {
+  ASSERT_EQ(std::system((std::string(DHAT_SCENARIO_PROFILED) + " rss-summary.json 2>/dev/null").c_str()), 0);
+  const auto doc = nlohmann::json::parse(std::ifstream("rss-summary.json"));
+  std::uint64_t gb = 0;
+  for (const auto& pp : doc["pps"]) {
+    gb += pp["gb"].get<std::uint64_t>();
+  }
+  const auto& rss = doc["dhatCppRss"];
+  const auto bucket = rss["bucketUs"].get<std::uint64_t>();
+  const auto readings = rss["maxBytes"].get<std::vector<std::uint64_t>>();
+  const auto peak = rss["peakBytes"].get<std::uint64_t>();
+  const auto nearest = [&](std::uint64_t t) {
+    std::uint64_t best = 0;
+    double best_distance = 1e300;
+    for (std::size_t i = 0; i < readings.size(); ++i) {
+      const double distance = std::abs(static_cast<double>(bucket * i + bucket / 2) - static_cast<double>(t));
+      if (readings[i] != 0 && distance <= best_distance) {
+        best = readings[i];
+        best_distance = distance;
+      }
+    }
+    return best;
+  };
+  ASSERT_GT(peak, gb);
+  const Result json = run("summary rss-summary.json --json");
+  ASSERT_EQ(json.status, 0) << json.out;
+  const auto out = nlohmann::json::parse(json.out);
+  EXPECT_EQ(out["rss"]["peak_bytes"].get<std::uint64_t>(), peak);
+  EXPECT_EQ(out["rss"]["at_tgmax_bytes"].get<std::uint64_t>(), nearest(doc["tg"].get<std::uint64_t>()));
+  EXPECT_EQ(out["rss"]["at_tend_bytes"].get<std::uint64_t>(), nearest(doc["te"].get<std::uint64_t>()));
+  EXPECT_DOUBLE_EQ(out["rss"]["peak_over_tgmax_heap"].get<double>(),
+                   static_cast<double>(peak) / static_cast<double>(gb));
+  const Result text = run("summary rss-summary.json");
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.2fx", static_cast<double>(peak) / static_cast<double>(gb));
+  EXPECT_TRUE(has(text, "Peak RSS:  " + dhat::format::with_commas(peak) + " bytes (whole process: " + ratio +
+                            " the heap at t-gmax)\n"))
+      << text.out;
+  EXPECT_TRUE(has(text, "RSS at t-gmax: " + dhat::format::with_commas(nearest(doc["tg"].get<std::uint64_t>())) +
+                            " bytes (read at "))
+      << text.out;
+  // Other tools' files have no RSS: nothing is said of it.
+  const Result other = run("summary " + kBefore);
+  EXPECT_FALSE(has(other, "RSS")) << other.out;
 }
 
 // Collapsed stacks of the hand-written file: each program point's frames without addresses, main
@@ -451,6 +501,11 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
     std::ofstream("text-time.json") << R"({"dhatFileVersion":2,"mode":"heap","te":"late","ftbl":[],"pps":[]})";
     std::ofstream("overflowing-sum.json")
         << head << R"({"tb":9223372036854775807,"tbk":1,"fs":[]},{"tb":1,"tbk":1,"fs":[]}]})";
+    const std::string empty = R"({"dhatFileVersion":2,"mode":"heap","te":1,"ftbl":["[root]"],"pps":[],)";
+    std::ofstream("text-rss.json") << empty << R"("dhatCppRss":{"bucketUs":1,"maxBytes":[5,"x"],"endBytes":[5,1]}})";
+    std::ofstream("text-rss-peak.json") << empty
+                                        << R"("dhatCppRss":{"bucketUs":1,"maxBytes":[5],"endBytes":[5],"peakBytes":-1}})";
+    std::ofstream("uneven-rss.json") << empty << R"("dhatCppRss":{"bucketUs":1,"maxBytes":[5,6],"endBytes":[5]}})";
   }
   const struct {
     const char* file;
@@ -472,7 +527,13 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
       {"huge-count.json", "dhat-view: 'huge-count.json' is damaged: program point 0's 'tb' is 1.8446744073709552e+19"},
       {"text-time.json", "dhat-view: 'text-time.json' is damaged: 'te' is \"late\", not a whole number"},
       {"overflowing-sum.json",
-       "dhat-view: 'overflowing-sum.json' is damaged: its program points' 'tb' adds up past 2^63-1"}};
+       "dhat-view: 'overflowing-sum.json' is damaged: its program points' 'tb' adds up past 2^63-1"},
+      {"text-rss.json",
+       "dhat-view: 'text-rss.json' is damaged: its resident memory record holds \"x\", not a whole number of bytes"},
+      {"text-rss-peak.json",
+       "dhat-view: 'text-rss-peak.json' is damaged: the resident memory record's 'peakBytes' is -1, not a whole"},
+      {"uneven-rss.json",
+       "dhat-view: 'uneven-rss.json' is damaged: its resident memory record's columns differ in length"}};
   for (const auto& c : cases) {
     for (const std::string command :
          {"summary ", "check --max-total-bytes 1 ", "flamegraph -o bad.flame.html ", "merge -o bad-merge.json "}) {

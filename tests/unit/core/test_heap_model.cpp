@@ -174,3 +174,66 @@ TEST(Timeline, QuietBucketsKeepTheLevel) {
 }
 
 }  // namespace
+
+#include <cmath>
+
+#include "core/rss_timeline.hpp"
+
+namespace {
+
+TEST(Timeline, SampledQuantitiesLeaveBucketsWithoutAReadingAtZeroThroughMerges) {
+  dhat::core::Timeline timeline;
+  timeline.clear(dhat::core::Timeline::Gaps::zero);
+  timeline.record(0, 100);
+  timeline.record(10, 300);
+  timeline.record(10, 50);
+  ASSERT_EQ(timeline.used(), 11U);
+  EXPECT_EQ(timeline.max_bytes(5), 0U);  // no reading here
+  EXPECT_EQ(timeline.end_bytes(5), 0U);
+  EXPECT_EQ(timeline.max_bytes(10), 300U);
+  EXPECT_EQ(timeline.end_bytes(10), 50U);
+  // Readings at 0 and 600 (merges to width 2): the last reading's bucket keeps its own end, the
+  // bucket that merged a reading with an empty neighbour keeps the reading's end.
+  timeline.record(1021, 70);
+  ASSERT_EQ(timeline.bucket_us(), 2U);
+  EXPECT_EQ(timeline.end_bytes(5), 50U);  // buckets 10 and 11: 11 had no reading
+  EXPECT_EQ(timeline.max_bytes(5), 300U);
+  EXPECT_EQ(timeline.max_bytes(6), 0U);
+  EXPECT_EQ(timeline.end_bytes(510), 70U);
+}
+
+// The reads are bounded whatever the run's length: an hour of heap events every 100 µs reads
+// /proc/self/statm once per millisecond for the first 512 ms, then about 256 times each time the
+// run doubles in length, never per event.
+TEST(RssTimeline, AnHourOfHeapEventsTakesABoundedNumberOfReadings) {
+  dhat::core::RssTimeline rss;
+  rss.start(0, true);
+  ASSERT_TRUE(rss.available()) << "/proc/self/statm could not be read";
+  constexpr std::uint64_t kHourUs = 3'600'000'000;
+  std::uint64_t events = 0;
+  for (std::uint64_t now = 0; now < kHourUs; now += 100) {
+    ++events;
+    if (rss.due(now)) {
+      rss.sample(now);
+    }
+  }
+  rss.finish(kHourUs);
+  const double doublings = std::log2(static_cast<double>(kHourUs) / 512'000.0);
+  const auto bound = static_cast<std::uint64_t>(512 + 256 * (doublings + 2));
+  EXPECT_LE(rss.readings(), bound) << "of " << events << " events";
+  EXPECT_GE(rss.readings(), 512U + 256U * static_cast<std::uint64_t>(doublings - 1));
+  EXPECT_LE(rss.levels().used(), dhat::core::Timeline::kBuckets);
+  EXPECT_GE(rss.peak_bytes(), rss.levels().max_bytes(0));
+  EXPECT_NE(rss.levels().end_bytes(rss.levels().used() - 1), 0U) << "the last reading is at t-end";
+}
+
+TEST(RssTimeline, DisabledReadsNothing) {
+  dhat::core::RssTimeline rss;
+  rss.start(0, false);
+  EXPECT_FALSE(rss.due(1'000'000'000));
+  rss.finish(2'000'000);
+  EXPECT_FALSE(rss.available());
+  EXPECT_EQ(rss.readings(), 0U);
+}
+
+}  // namespace
