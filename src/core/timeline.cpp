@@ -21,7 +21,7 @@ void Timeline::halve() noexcept {
   ++shift_;
 }
 
-void Timeline::record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept {
+std::size_t Timeline::open_bucket_for(std::uint64_t now_us) noexcept {
   while ((now_us >> shift_) >= kBuckets) {
     halve();
   }
@@ -32,6 +32,14 @@ void Timeline::record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept {
     max_[used_] = level;
     end_[used_] = level;
     ++used_;
+  }
+  return bucket;
+}
+
+void Timeline::record(std::uint64_t now_us, std::uint64_t live_bytes) noexcept {
+  auto bucket = static_cast<std::size_t>(now_us >> shift_);
+  if (__builtin_expect(bucket >= used_, 0)) {  // a bucket not yet started (it may need halving)
+    bucket = open_bucket_for(now_us);
   }
   if (live_bytes > max_[bucket]) {
     max_[bucket] = live_bytes;

@@ -39,6 +39,9 @@ class Timeline {
 
  private:
   void halve() noexcept;
+  // Starts the bucket `now_us` falls in (halving first if the run outgrew them) and every one
+  // before it; its index. Once per bucket: kept out of record's common path.
+  __attribute__((noinline)) std::size_t open_bucket_for(std::uint64_t now_us) noexcept;
 
   unsigned shift_ = 0;    // bucket width = 2^shift_ µs
   Gaps gaps_ = Gaps::hold;
