@@ -111,7 +111,7 @@ std::string reading_points(const Levels& levels, const X& x_of, const Y& y_of) {
   for (std::size_t i = 0; i < levels.max.size(); ++i) {
     if (levels.max[i] != 0) {
       points += (points.empty() ? "" : " ") + fmt("%.1f,%.1f", x_of(bucket * (static_cast<double>(i) + 0.5)),
-                                                   y_of(static_cast<double>(levels.max[i])));
+                                                  y_of(static_cast<double>(levels.max[i])));
     }
   }
   return points;

@@ -227,7 +227,8 @@ class ProfileBuilder final : public nlohmann::json_sax<nlohmann::json> {
       value_error_ =
           "program point " + std::to_string(profile_.pps.size() - 1) + "'s '" + key_ + "' is " + describe(value);
     } else if (place() == Place::levels_max || place() == Place::levels_end) {
-      value_error_ = std::string("@its ") + levels_name() + " holds " + describe(value) + ", not a whole number of bytes";
+      value_error_ =
+          std::string("@its ") + levels_name() + " holds " + describe(value) + ", not a whole number of bytes";
     } else if (in_levels()) {
       value_error_ = std::string("the ") + levels_name() + "'s '" + key_ + "' is " + describe(value);
     } else if (place() == Place::pp_frames) {

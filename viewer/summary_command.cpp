@@ -124,11 +124,12 @@ int summary_command(const Args& args) {
     }
     if (profile.peak_rss != 0) {
       std::uint64_t read_at = 0;
-      out["rss"] = {{"peak_bytes", profile.peak_rss},
-                    {"at_tgmax_bytes", rss_at(profile.rss, profile.tg, &read_at)},
-                    {"at_tgmax_read_at", read_at},
-                    {"at_tend_bytes", rss_at(profile.rss, profile.te, &read_at)},
-                    {"peak_over_tgmax_heap", gb == 0 ? 0.0 : static_cast<double>(profile.peak_rss) / static_cast<double>(gb)}};
+      out["rss"] = {
+          {"peak_bytes", profile.peak_rss},
+          {"at_tgmax_bytes", rss_at(profile.rss, profile.tg, &read_at)},
+          {"at_tgmax_read_at", read_at},
+          {"at_tend_bytes", rss_at(profile.rss, profile.te, &read_at)},
+          {"peak_over_tgmax_heap", gb == 0 ? 0.0 : static_cast<double>(profile.peak_rss) / static_cast<double>(gb)}};
     }
     out["sort"] = metric_label(metric);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -173,14 +174,15 @@ int summary_command(const Args& args) {
   if (profile.peak_rss != 0) {
     // The process's resident memory beside the heap: far above it, the allocator (or something
     // outside the heap: stacks, mappings, the profiler's own tables) holds the difference.
-    std::cout << "Peak RSS:  " << commas(static_cast<std::int64_t>(profile.peak_rss)) << " bytes (whole process: "
-              << ratio(profile.peak_rss, gb) << " the heap at t-gmax)\n"
+    std::cout << "Peak RSS:  " << commas(static_cast<std::int64_t>(profile.peak_rss))
+              << " bytes (whole process: " << ratio(profile.peak_rss, gb) << " the heap at t-gmax)\n"
               << "RSS at t-gmax: ";
     std::uint64_t read_at = 0;
     const std::uint64_t at_tgmax = rss_at(profile.rss, profile.tg, &read_at);
     std::cout << commas(static_cast<std::int64_t>(at_tgmax)) << " bytes (read at "
-              << commas(static_cast<std::int64_t>(read_at)) << " " << profile.time_unit << "); at t-end: "
-              << commas(static_cast<std::int64_t>(rss_at(profile.rss, profile.te, &read_at))) << " bytes\n";
+              << commas(static_cast<std::int64_t>(read_at)) << " " << profile.time_unit
+              << "); at t-end: " << commas(static_cast<std::int64_t>(rss_at(profile.rss, profile.te, &read_at)))
+              << " bytes\n";
   }
   std::cout << "\nTop " << order.size() << " of " << profile.pps.size() << " program points by " << metric_label(metric)
             << ":\n";

@@ -20,9 +20,9 @@
 #include <cstdint>
 
 #include "core/heap_model.hpp"
+#include "core/rss_timeline.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
-#include "core/rss_timeline.hpp"
 #include "core/timeline.hpp"
 
 namespace dhat::core {

@@ -43,7 +43,7 @@ class Timeline {
   // before it; its index. Once per bucket: kept out of record's common path.
   __attribute__((noinline)) std::size_t open_bucket_for(std::uint64_t now_us) noexcept;
 
-  unsigned shift_ = 0;    // bucket width = 2^shift_ µs
+  unsigned shift_ = 0;  // bucket width = 2^shift_ µs
   Gaps gaps_ = Gaps::hold;
   std::size_t used_ = 0;  // buckets [0, used_) hold data
   std::uint64_t max_[kBuckets] = {};

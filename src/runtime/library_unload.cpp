@@ -42,8 +42,8 @@ struct Collected {
   std::vector<std::uintptr_t> addresses;
 };
 
-void collect_addresses(const core::HeapModel&, const core::StackTable& stacks, const core::Timeline&, const core::RssTimeline&, std::uint64_t,
-                       void* context) {
+void collect_addresses(const core::HeapModel&, const core::StackTable& stacks, const core::Timeline&,
+                       const core::RssTimeline&, std::uint64_t, void* context) {
   auto* out = static_cast<Collected*>(context);
   for (core::PpId pp = 0; pp < stacks.size(); ++pp) {
     const std::uintptr_t* frames = stacks.frames(pp);

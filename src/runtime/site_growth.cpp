@@ -12,8 +12,8 @@ namespace dhat::runtime {
 
 namespace {
 
-void copy_totals(const core::HeapModel& model, const core::StackTable&, const core::Timeline&, const core::RssTimeline&, std::uint64_t,
-                 void* context) {
+void copy_totals(const core::HeapModel& model, const core::StackTable&, const core::Timeline&, const core::RssTimeline&,
+                 std::uint64_t, void* context) {
   auto* out = static_cast<SiteTotals*>(context);
   out->blocks.resize(model.pp_count());
   out->bytes.resize(model.pp_count());
@@ -29,8 +29,8 @@ struct GrownSites {
   report::RawProgramPoints raw;
 };
 
-void copy_grown_sites(const core::HeapModel& model, const core::StackTable& stacks, const core::Timeline&, const core::RssTimeline&,
-                      std::uint64_t, void* context) {
+void copy_grown_sites(const core::HeapModel& model, const core::StackTable& stacks, const core::Timeline&,
+                      const core::RssTimeline&, std::uint64_t, void* context) {
   auto* out = static_cast<GrownSites*>(context);
   for (core::PpId id = 0; id < model.pp_count(); ++id) {
     const bool existed = id < out->before->blocks.size();

@@ -503,8 +503,8 @@ TEST(DhatView, BadInputGetsOneClearLineAndExit2) {
         << head << R"({"tb":9223372036854775807,"tbk":1,"fs":[]},{"tb":1,"tbk":1,"fs":[]}]})";
     const std::string empty = R"({"dhatFileVersion":2,"mode":"heap","te":1,"ftbl":["[root]"],"pps":[],)";
     std::ofstream("text-rss.json") << empty << R"("dhatCppRss":{"bucketUs":1,"maxBytes":[5,"x"],"endBytes":[5,1]}})";
-    std::ofstream("text-rss-peak.json") << empty
-                                        << R"("dhatCppRss":{"bucketUs":1,"maxBytes":[5],"endBytes":[5],"peakBytes":-1}})";
+    std::ofstream("text-rss-peak.json")
+        << empty << R"("dhatCppRss":{"bucketUs":1,"maxBytes":[5],"endBytes":[5],"peakBytes":-1}})";
     std::ofstream("uneven-rss.json") << empty << R"("dhatCppRss":{"bucketUs":1,"maxBytes":[5,6],"endBytes":[5]}})";
   }
   const struct {

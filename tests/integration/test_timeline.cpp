@@ -163,7 +163,7 @@ TEST(ResidentMemory, ABigBlockThatIsTouchedShowsRssFollowingTheHeap) {
     auto* big = static_cast<char*>(big_site(kBig));
     std::memset(big, 1, kBig);
     dhat_test::keep(big);  // the pages must really be written (a store before free() can be dropped)
-    tick_for(20);  // heap events while the block lives: RSS is read
+    tick_for(20);          // heap events while the block lives: RSS is read
     std::free(big);
     tick_for(20);
   });

@@ -45,8 +45,8 @@ TEST_F(RecorderTest, EventsOutsideARunAreIgnored) {
   record_alloc(fake_block(2), 1000);  // after stop: ignored
   record_free(fake_block(1));
   GlobalCounters frozen;
-  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, const RssTimeline&, std::uint64_t,
-                            void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
+  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, const RssTimeline&,
+                            std::uint64_t, void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
                          &frozen));
   EXPECT_EQ(frozen.total_bytes, 100U);
   EXPECT_EQ(frozen.curr_bytes, 100U);
@@ -247,8 +247,8 @@ TEST_F(RecorderTest, HeldEventsPendingAtAReadOrTheStopArePartOfTheRun) {
   }
   ASSERT_TRUE(stop_recording());
   GlobalCounters frozen;
-  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, const RssTimeline&, std::uint64_t,
-                            void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
+  ASSERT_TRUE(read_state([](const HeapModel& model, const StackTable&, const Timeline&, const RssTimeline&,
+                            std::uint64_t, void* out) { *static_cast<GlobalCounters*>(out) = model.global(); },
                          &frozen));
   EXPECT_EQ(frozen.total_blocks, 2U);
   EXPECT_EQ(frozen.curr_bytes, 24U + 40U);
