@@ -198,11 +198,11 @@ TEST(DhatView, SummaryShowsPeakRssBesideTheHeapAtTgmax) {
   const auto bucket = rss["bucketUs"].get<std::uint64_t>();
   const auto readings = rss["maxBytes"].get<std::vector<std::uint64_t>>();
   const auto peak = rss["peakBytes"].get<std::uint64_t>();
-  const auto nearest = [&](std::uint64_t t) {
-    std::uint64_t best = 0;
-    double best_distance = 1e300;
+  const auto nearest = [&](std::uint64_t t) {  // the reading whose bucket's middle is nearest to t
+    std::uint64_t best = 0, best_distance = UINT64_MAX;
     for (std::size_t i = 0; i < readings.size(); ++i) {
-      const double distance = std::abs(static_cast<double>(bucket * i + bucket / 2) - static_cast<double>(t));
+      const std::uint64_t middle = bucket * i + bucket / 2;
+      const std::uint64_t distance = middle > t ? middle - t : t - middle;
       if (readings[i] != 0 && distance <= best_distance) {
         best = readings[i];
         best_distance = distance;
