@@ -1,7 +1,8 @@
 // What the malloc and operator new/delete hooks share.
 //
-// Contract: a hook does the real work with glibc's entry points and reports the result to the
-// recorder only while a run is recording (one relaxed atomic load otherwise). Every hook is on
+// Contract: a hook does the real work with the next allocator's entry points (next_allocator.hpp)
+// and reports the result to the recorder only while a run is recording (one relaxed atomic load
+// otherwise). Every hook is on
 // the capture path (DHAT_CAPTURE_PATH) so that its frame is trimmed from the recorded stacks.
 #pragma once
 
@@ -11,7 +12,7 @@
 
 #include "core/recorder.hpp"
 #include "core/stack_capture.hpp"
-#include "hooks/libc_entry_points.hpp"
+#include "hooks/next_allocator.hpp"
 
 #define DHAT_HOOK extern "C" DHAT_CAPTURE_PATH __attribute__((visibility("default")))
 
@@ -47,21 +48,28 @@ __attribute__((always_inline)) inline void* note_alloc(void* block, std::size_t 
   return block;
 }
 
+// A free: `free_block()` hands the block back, and the free is recorded when `recorded` (a run
+// records, and the call is the program's).
 //
 // With a single thread, the block is freed first and recorded after: nobody else can be handed
 // the address in between, and the recorder's table lookup (a cache miss in a big heap) then
 // overlaps with glibc's own work instead of adding to it.
-__attribute__((always_inline)) inline void release(void* block) noexcept {
-  if (__builtin_expect(core::is_recording(), 0) && block != nullptr) {
+template <typename Free>
+__attribute__((always_inline)) inline void release_via(bool recorded, void* block, Free&& free_block) noexcept {
+  if (__builtin_expect(recorded, 0) && block != nullptr) {
     core::prepare_free(block);
     if (__libc_single_threaded != 0) {
-      __libc_free(block);
+      free_block();
       core::record_free(block);
       return;
     }
     core::record_free(block);
   }
-  __libc_free(block);
+  free_block();
+}
+
+__attribute__((always_inline)) inline void release(void* block) noexcept {
+  release_via(core::is_recording(), block, [block] { real_free(block); });
 }
 
 }  // namespace dhat::hooks

@@ -1,8 +1,9 @@
 // The C allocation functions. glibc documents that a program may replace malloc and friends;
 // these definitions win over glibc's for the whole process (glibc's own internal calls, C
-// libraries and libstdc++ included), and forward to glibc's __libc_* implementations.
-// malloc_usable_size, malloc_trim and mallinfo are deliberately not replaced: the blocks are
-// glibc's, so glibc's versions stay correct.
+// libraries and libstdc++ included), and forward to the allocator the process would have used
+// without them (next_allocator.hpp: glibc's, or jemalloc's, tcmalloc's, mimalloc's).
+// malloc_usable_size, malloc_trim, mallinfo and the allocators' other queries are deliberately
+// not replaced: the blocks are that allocator's, so its own versions answer for them.
 #include <cerrno>
 #include <cstdint>
 
@@ -15,21 +16,27 @@ extern "C" DHAT_LINK_ANCHOR_VISIBILITY const char DHAT_HOOKS_LINK_ANCHOR = 0;
 
 using dhat::hooks::keep_entry_frame;
 using dhat::hooks::note_alloc;
+using dhat::hooks::real_calloc;
+using dhat::hooks::real_malloc;
+using dhat::hooks::real_memalign;
+using dhat::hooks::real_pvalloc;
+using dhat::hooks::real_realloc;
+using dhat::hooks::real_valloc;
 using dhat::hooks::release;
 
 namespace {
 
 DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes, const void* entry_frame) {
   if (old_block == nullptr) {
-    return note_alloc(__libc_malloc(bytes), bytes, entry_frame);
+    return note_alloc(real_malloc(bytes), bytes, entry_frame);
   }
   if (bytes == 0) {
     // glibc frees the block and returns NULL: account it as a free.
     dhat::core::record_free(old_block);
-    return __libc_realloc(old_block, 0);
+    return real_realloc(old_block, 0);
   }
   const dhat::core::ReallocTicket ticket = dhat::core::realloc_detach(old_block);
-  void* new_block = __libc_realloc(old_block, bytes);
+  void* new_block = real_realloc(old_block, bytes);
   dhat::core::realloc_attach(ticket, old_block, new_block, bytes, entry_frame);
   return new_block;
 }
@@ -38,21 +45,19 @@ bool is_power_of_two(std::size_t value) { return value != 0 && (value & (value -
 
 }  // namespace
 
-DHAT_HOOK void* malloc(std::size_t bytes) noexcept {
-  return note_alloc(__libc_malloc(bytes), bytes, DHAT_ENTRY_FRAME());
-}
+DHAT_HOOK void* malloc(std::size_t bytes) noexcept { return note_alloc(real_malloc(bytes), bytes, DHAT_ENTRY_FRAME()); }
 
 DHAT_HOOK void free(void* block) noexcept { release(block); }
 
 DHAT_HOOK void* calloc(std::size_t count, std::size_t size) noexcept {
-  // __libc_calloc rejects count * size overflow with NULL/ENOMEM; only a success is recorded.
-  void* block = __libc_calloc(count, size);
+  // calloc rejects count * size overflow with NULL/ENOMEM; only a success is recorded.
+  void* block = real_calloc(count, size);
   return note_alloc(block, count * size, DHAT_ENTRY_FRAME());
 }
 
 DHAT_HOOK void* realloc(void* old_block, std::size_t bytes) noexcept {
   if (__builtin_expect(!dhat::core::is_recording(), 1)) {
-    return __libc_realloc(old_block, bytes);
+    return real_realloc(old_block, bytes);
   }
   return keep_entry_frame(realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME()));
 }
@@ -64,7 +69,7 @@ DHAT_HOOK void* reallocarray(void* old_block, std::size_t count, std::size_t siz
     return nullptr;
   }
   if (__builtin_expect(!dhat::core::is_recording(), 1)) {
-    return __libc_realloc(old_block, bytes);
+    return real_realloc(old_block, bytes);
   }
   return keep_entry_frame(realloc_recorded(old_block, bytes, DHAT_ENTRY_FRAME()));
 }
@@ -73,7 +78,7 @@ DHAT_HOOK int posix_memalign(void** out, std::size_t alignment, std::size_t byte
   if (alignment % sizeof(void*) != 0 || !is_power_of_two(alignment)) {
     return EINVAL;
   }
-  void* block = __libc_memalign(alignment, bytes);
+  void* block = real_memalign(alignment, bytes);
   if (block == nullptr) {
     return ENOMEM;
   }
@@ -82,17 +87,15 @@ DHAT_HOOK int posix_memalign(void** out, std::size_t alignment, std::size_t byte
 }
 
 DHAT_HOOK void* aligned_alloc(std::size_t alignment, std::size_t bytes) noexcept {
-  return note_alloc(__libc_memalign(alignment, bytes), bytes, DHAT_ENTRY_FRAME());
+  return note_alloc(real_memalign(alignment, bytes), bytes, DHAT_ENTRY_FRAME());
 }
 
 DHAT_HOOK void* memalign(std::size_t alignment, std::size_t bytes) noexcept {
-  return note_alloc(__libc_memalign(alignment, bytes), bytes, DHAT_ENTRY_FRAME());
+  return note_alloc(real_memalign(alignment, bytes), bytes, DHAT_ENTRY_FRAME());
 }
 
-DHAT_HOOK void* valloc(std::size_t bytes) noexcept {
-  return note_alloc(__libc_valloc(bytes), bytes, DHAT_ENTRY_FRAME());
-}
+DHAT_HOOK void* valloc(std::size_t bytes) noexcept { return note_alloc(real_valloc(bytes), bytes, DHAT_ENTRY_FRAME()); }
 
 DHAT_HOOK void* pvalloc(std::size_t bytes) noexcept {
-  return note_alloc(__libc_pvalloc(bytes), bytes, DHAT_ENTRY_FRAME());
+  return note_alloc(real_pvalloc(bytes), bytes, DHAT_ENTRY_FRAME());
 }

@@ -21,7 +21,8 @@ namespace {
                                                       const void* entry_frame) {
   const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
   for (;;) {
-    void* block = alignment == 0 ? __libc_malloc(real_bytes) : __libc_memalign(alignment, real_bytes);
+    void* block =
+        alignment == 0 ? dhat::hooks::real_malloc(real_bytes) : dhat::hooks::real_memalign(alignment, real_bytes);
     if (block != nullptr) {
       return dhat::hooks::note_alloc(block, bytes, entry_frame);
     }

@@ -1,0 +1,109 @@
+// What the hooks of other allocators' own entry points share (jemalloc's mallocx family,
+// tcmalloc's tc_* functions, mimalloc's mi_* functions: jemalloc_hooks.cpp, tcmalloc_hooks.cpp,
+// mimalloc_hooks.cpp).
+//
+// Contract: each hook forwards to the next definition of its own name (dlsym(RTLD_NEXT), found at
+// its first call) and records what the program asked for with the same DHAT rules as malloc's
+// hooks: an allocation once, at the bytes requested; a free; a realloc as detach and attach. Two
+// kinds of call are forwarded without being recorded: calls the allocator makes to its own
+// exported names from inside its own code (mimalloc's posix_memalign calls mi_malloc_aligned
+// through its PLT, which reaches these hooks: that is part of an allocation some other hook
+// records), and every call the forwarded one makes (inside a ReentrancyGuard). A name with no
+// definition after the hooks (the allocator is not in the process) makes one `dhat:` line and
+// fails the way the function fails (a null block, ENOMEM), and a free of it does nothing.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "hooks/hook_support.hpp"
+
+namespace dhat::hooks {
+
+class NextEntryPoint {
+ public:
+  explicit constexpr NextEntryPoint(const char* name) noexcept : name_(name) {}
+
+  // The next definition (null if there is none; found at the first call).
+  template <typename Function>
+  Function get() noexcept {
+    if (state_.load(std::memory_order_acquire) != kFound) {
+      resolve();
+    }
+    return reinterpret_cast<Function>(function_);
+  }
+  // Whether `caller` (a return address) lies in the code of the object that defines it.
+  bool called_from_inside(const void* caller) const noexcept {
+    return reinterpret_cast<std::uintptr_t>(caller) - text_begin_ < text_end_ - text_begin_;
+  }
+
+ private:
+  static constexpr int kUnresolved = 0, kResolving = 1, kFound = 2;
+  // One thread looks (dlsym, the object's code range); the others wait for it. Out of line
+  // (foreign_entry.cpp).
+  void resolve() noexcept;
+
+  const char* name_;
+  std::atomic<int> state_{kUnresolved};
+  void* function_ = nullptr;  // written before state_ says kFound, read after
+  std::uintptr_t text_begin_ = 0, text_end_ = 0;
+};
+
+// Calls the next definition inside a ReentrancyGuard; `failed` when there is none.
+template <typename Function, typename Result, typename... Args>
+__attribute__((always_inline)) inline Result call_next(NextEntryPoint& entry, Result failed, Args... args) {
+  const Function function = entry.get<Function>();
+  if (function == nullptr) {
+    return failed;
+  }
+  const core::ReentrancyGuard inside_the_allocator;
+  return function(args...);
+}
+template <typename Function, typename... Args>
+__attribute__((always_inline)) inline void call_next_void(NextEntryPoint& entry, Args... args) {
+  const Function function = entry.get<Function>();
+  if (function != nullptr) {
+    const core::ReentrancyGuard inside_the_allocator;
+    function(args...);
+  }
+}
+
+// Whether a call from `caller` is the program's, to record (the entry point is found first: its
+// code range decides).
+__attribute__((always_inline)) inline bool records(NextEntryPoint& entry, const void* caller) noexcept {
+  return __builtin_expect(core::is_recording(), 0) && (entry.get<void*>(), !entry.called_from_inside(caller));
+}
+
+// An allocation of `bytes` by the next definition (called with `args`).
+template <typename Function, typename... Args>
+__attribute__((always_inline)) inline void* allocate_via(NextEntryPoint& entry, bool recorded, std::size_t bytes,
+                                                         const void* entry_frame, Args... args) {
+  void* block = call_next<Function>(entry, static_cast<void*>(nullptr), args...);
+  return recorded ? note_alloc(block, bytes, entry_frame) : block;
+}
+
+// A free of `block` by the next definition (called with `block` and `args`).
+template <typename Function, typename... Args>
+__attribute__((always_inline)) inline void free_via(NextEntryPoint& entry, bool recorded, void* block, Args... args) {
+  release_via(recorded, block, [&] { call_next_void<Function>(entry, block, args...); });
+}
+
+// A realloc-like call (`reallocate` returns the new block or null, leaving the old one): detach,
+// call, attach, as malloc_hooks.cpp's realloc.
+template <typename Reallocate>
+__attribute__((always_inline)) inline void* reallocate_via(bool recorded, void* old_block, std::size_t bytes,
+                                                           const void* entry_frame, Reallocate&& reallocate) {
+  if (!recorded) {
+    return reallocate();
+  }
+  if (old_block == nullptr) {
+    return note_alloc(reallocate(), bytes, entry_frame);
+  }
+  const core::ReallocTicket ticket = core::realloc_detach(old_block);
+  void* new_block = reallocate();
+  core::realloc_attach(ticket, old_block, new_block, bytes, entry_frame);
+  return new_block;
+}
+
+}  // namespace dhat::hooks

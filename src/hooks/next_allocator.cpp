@@ -1,0 +1,332 @@
+#include "hooks/next_allocator.hpp"
+
+#include <dlfcn.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+namespace dhat::hooks {
+
+std::atomic<int> g_route{static_cast<int>(Route::unresolved)};
+
+namespace {
+
+struct NextFunctions {
+  void* (*malloc)(std::size_t) = nullptr;
+  void (*free)(void*) = nullptr;
+  void* (*calloc)(std::size_t, std::size_t) = nullptr;
+  void* (*realloc)(void*, std::size_t) = nullptr;
+  void* (*memalign)(std::size_t, std::size_t) = nullptr;
+  void* (*valloc)(std::size_t) = nullptr;
+  void* (*pvalloc)(std::size_t) = nullptr;
+};
+
+// Written once, before the route says "next" (release), read after it (acquire).
+NextFunctions g_next;
+const char* g_next_name = "";
+
+// ---- The arena: allocations made while the route is being found ----
+// Only dlsym's own (its error message, on a failed lookup; glibc before 2.34 also took a block
+// on a thread's first dlsym), so a little is plenty; untouched pages cost nothing.
+constexpr std::size_t kArenaBytes = std::size_t{1} << 20;
+alignas(4096) char g_arena[kArenaBytes];
+std::atomic<std::size_t> g_arena_used{0};
+std::atomic<bool> g_arena_handed_out{false};
+
+struct ArenaHeader {
+  std::size_t bytes;  // what was asked for (realloc copies that much out)
+  std::size_t unused;
+};
+static_assert(sizeof(ArenaHeader) == 16, "keeps blocks 16-byte aligned");
+
+bool in_arena(const void* block) noexcept {
+  return reinterpret_cast<std::uintptr_t>(block) - reinterpret_cast<std::uintptr_t>(g_arena) < kArenaBytes;
+}
+
+void* arena_alloc(std::size_t alignment, std::size_t bytes) noexcept {
+  alignment = alignment < 16 ? 16 : alignment;
+  if (bytes > kArenaBytes || alignment > 4096) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  std::size_t used = g_arena_used.load(std::memory_order_relaxed);
+  for (;;) {
+    const std::size_t start = (used + sizeof(ArenaHeader) + alignment - 1) & ~(alignment - 1);
+    const std::size_t end = start + ((bytes + 15) & ~std::size_t{15});
+    if (end > kArenaBytes) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    if (g_arena_used.compare_exchange_weak(used, end, std::memory_order_relaxed)) {
+      g_arena_handed_out.store(true, std::memory_order_relaxed);
+      auto* header = reinterpret_cast<ArenaHeader*>(g_arena + start - sizeof(ArenaHeader));
+      header->bytes = bytes;
+      return g_arena + start;  // never handed out before: already zero (calloc needs nothing more)
+    }
+  }
+}
+
+std::size_t arena_bytes(const void* block) noexcept {
+  return reinterpret_cast<const ArenaHeader*>(static_cast<const char*>(block) - sizeof(ArenaHeader))->bytes;
+}
+
+// The thread that is finding the route (its nested allocations take the arena).
+DHAT_CONSTINIT thread_local bool t_resolving DHAT_TLS = false;
+
+// ---- Finding the route ----
+
+template <typename Function>
+Function next_definition(const char* name) noexcept {
+  return reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+}
+
+// Whether `function` lives in the object that `malloc` does: an allocator's functions are used
+// only together (jemalloc has no pvalloc: glibc's would hand jemalloc's free a glibc block).
+bool same_object(const void* function, const void* malloc_function) noexcept {
+  if (function == nullptr) {
+    return false;
+  }
+  Dl_info a{}, b{};
+  return dladdr(function, &a) != 0 && dladdr(malloc_function, &b) != 0 && a.dli_fbase == b.dli_fbase;
+}
+
+void resolve() noexcept {
+  int expected = static_cast<int>(Route::unresolved);
+  if (!g_route.compare_exchange_strong(expected, static_cast<int>(Route::resolving), std::memory_order_acq_rel)) {
+    return;  // found, or being found by another thread
+  }
+  t_resolving = true;
+  const int saved_errno = errno;
+  NextFunctions next;
+  next.malloc = next_definition<decltype(next.malloc)>("malloc");
+  next.free = next_definition<decltype(next.free)>("free");
+  next.calloc = next_definition<decltype(next.calloc)>("calloc");
+  next.realloc = next_definition<decltype(next.realloc)>("realloc");
+  next.memalign = next_definition<decltype(next.memalign)>("memalign");
+  next.valloc = next_definition<decltype(next.valloc)>("valloc");
+  next.pvalloc = next_definition<decltype(next.pvalloc)>("pvalloc");
+  // The `__libc_*` names reach these (whoever defines them first: glibc, or tcmalloc and
+  // mimalloc, which define them too). If each next definition is the one its name reaches, the
+  // hooks call the names directly, as they always did.
+  const std::pair<const void*, const char*> pairs[] = {
+      {reinterpret_cast<const void*>(next.malloc), "__libc_malloc"},
+      {reinterpret_cast<const void*>(next.free), "__libc_free"},
+      {reinterpret_cast<const void*>(next.calloc), "__libc_calloc"},
+      {reinterpret_cast<const void*>(next.realloc), "__libc_realloc"},
+      {reinterpret_cast<const void*>(next.memalign), "__libc_memalign"},
+      {reinterpret_cast<const void*>(next.valloc), "__libc_valloc"},
+      {reinterpret_cast<const void*>(next.pvalloc), "__libc_pvalloc"}};
+  bool libc_names_reach_it = true;
+  for (const auto& [function, libc_name] : pairs) {
+    libc_names_reach_it = libc_names_reach_it && function == dlsym(RTLD_DEFAULT, libc_name);
+  }
+  Route route = Route::libc;
+  // No next malloc at all (a fully static program, a plugin the loader knows nothing of): the
+  // `__libc_*` names are all there is.
+  if (next.malloc != nullptr && next.free != nullptr && next.realloc != nullptr && !libc_names_reach_it) {
+    const void* malloc_function = reinterpret_cast<const void*>(next.malloc);
+    // What the allocator lacks is made from what it has (below), never taken from another one.
+    for (auto* function : {reinterpret_cast<void**>(&next.calloc), reinterpret_cast<void**>(&next.memalign),
+                           reinterpret_cast<void**>(&next.valloc), reinterpret_cast<void**>(&next.pvalloc)}) {
+      if (!same_object(*function, malloc_function)) {
+        *function = nullptr;
+      }
+    }
+    if (next.memalign == nullptr) {
+      next.memalign = next_definition<decltype(next.memalign)>("aligned_alloc");
+      if (!same_object(reinterpret_cast<const void*>(next.memalign), malloc_function)) {
+        next.memalign = nullptr;
+      }
+    }
+    Dl_info info{};
+    if (dladdr(malloc_function, &info) != 0 && info.dli_fname != nullptr) {
+      g_next_name = info.dli_fname;
+    }
+    g_next = next;
+    route = Route::next;
+  } else if (g_arena_handed_out.load(std::memory_order_relaxed)) {
+    route = Route::libc_arena;
+  }
+  errno = saved_errno;
+  t_resolving = false;
+  g_route.store(static_cast<int>(route), std::memory_order_release);
+}
+
+Route route_now() noexcept {
+  int route = g_route.load(std::memory_order_acquire);
+  if (route == static_cast<int>(Route::unresolved)) {
+    resolve();
+    route = g_route.load(std::memory_order_acquire);
+  }
+  return static_cast<Route>(route);
+}
+
+// A block this thread may not touch yet: another thread is still finding the route.
+void wait_for_route() noexcept {
+  while (!t_resolving && g_route.load(std::memory_order_acquire) == static_cast<int>(Route::resolving)) {
+    sched_yield();
+  }
+}
+
+std::size_t page_size() noexcept { return static_cast<std::size_t>(getpagesize()); }
+
+// The next allocator's memalign, or what it has instead.
+void* next_memalign(std::size_t alignment, std::size_t bytes) noexcept {
+  if (g_next.memalign != nullptr) {
+    return g_next.memalign(alignment, bytes);
+  }
+  errno = ENOMEM;  // an allocator without any aligned allocation: none to give
+  return nullptr;
+}
+
+}  // namespace
+
+void* slow_malloc(std::size_t bytes) noexcept {
+  switch (route_now()) {
+    case Route::resolving:
+      return arena_alloc(0, bytes);
+    case Route::next: {
+      const core::ReentrancyGuard inside_the_allocator;
+      return g_next.malloc(bytes);
+    }
+    default:
+      return __libc_malloc(bytes);
+  }
+}
+
+void* slow_calloc(std::size_t count, std::size_t size) noexcept {
+  std::size_t bytes = 0;
+  switch (route_now()) {
+    case Route::resolving:
+      if (__builtin_mul_overflow(count, size, &bytes)) {
+        errno = ENOMEM;
+        return nullptr;
+      }
+      return arena_alloc(0, bytes);
+    case Route::next: {
+      const core::ReentrancyGuard inside_the_allocator;
+      if (g_next.calloc != nullptr) {
+        return g_next.calloc(count, size);
+      }
+      if (__builtin_mul_overflow(count, size, &bytes)) {
+        errno = ENOMEM;
+        return nullptr;
+      }
+      void* block = g_next.malloc(bytes);
+      if (block != nullptr) {
+        std::memset(block, 0, bytes);
+      }
+      return block;
+    }
+    default:
+      return __libc_calloc(count, size);
+  }
+}
+
+void* slow_realloc(void* block, std::size_t bytes) noexcept {
+  if (block != nullptr && in_arena(block)) {
+    // Out of the arena into the allocator (or another arena block, while still resolving).
+    void* moved = slow_malloc(bytes == 0 ? 1 : bytes);
+    if (moved != nullptr) {
+      const std::size_t old_bytes = arena_bytes(block);
+      std::memcpy(moved, block, old_bytes < bytes ? old_bytes : bytes);
+    }
+    return moved;
+  }
+  Route route = route_now();
+  if (route == Route::resolving && block != nullptr) {
+    if (t_resolving) {
+      errno = ENOMEM;  // the lookup's own code never grows a block it did not take from the arena
+      return nullptr;
+    }
+    wait_for_route();
+    route = route_now();
+  }
+  switch (route) {
+    case Route::resolving:
+      return arena_alloc(0, bytes);  // realloc(NULL, n)
+    case Route::next: {
+      const core::ReentrancyGuard inside_the_allocator;
+      return g_next.realloc(block, bytes);
+    }
+    default:
+      return __libc_realloc(block, bytes);
+  }
+}
+
+void* slow_memalign(std::size_t alignment, std::size_t bytes) noexcept {
+  switch (route_now()) {
+    case Route::resolving:
+      return arena_alloc(alignment, bytes);
+    case Route::next: {
+      const core::ReentrancyGuard inside_the_allocator;
+      return next_memalign(alignment, bytes);
+    }
+    default:
+      return __libc_memalign(alignment, bytes);
+  }
+}
+
+void* slow_valloc(std::size_t bytes) noexcept {
+  switch (route_now()) {
+    case Route::resolving:
+      return arena_alloc(page_size(), bytes);
+    case Route::next: {
+      const core::ReentrancyGuard inside_the_allocator;
+      return g_next.valloc != nullptr ? g_next.valloc(bytes) : next_memalign(page_size(), bytes);
+    }
+    default:
+      return __libc_valloc(bytes);
+  }
+}
+
+void* slow_pvalloc(std::size_t bytes) noexcept {
+  const std::size_t page = page_size();
+  switch (route_now()) {
+    case Route::resolving:
+      return arena_alloc(page, (bytes + page - 1) & ~(page - 1));
+    case Route::next: {
+      const core::ReentrancyGuard inside_the_allocator;
+      if (g_next.pvalloc != nullptr) {
+        return g_next.pvalloc(bytes);
+      }
+      if (bytes > SIZE_MAX - page) {
+        errno = ENOMEM;
+        return nullptr;
+      }
+      return next_memalign(page, bytes == 0 ? page : (bytes + page - 1) & ~(page - 1));
+    }
+    default:
+      return __libc_pvalloc(bytes);
+  }
+}
+
+void slow_free(void* block) noexcept {
+  if (block == nullptr || in_arena(block)) {
+    return;  // arena blocks are never given back: the arena only grows, and only while resolving
+  }
+  Route route = route_now();
+  if (route == Route::resolving) {
+    if (t_resolving) {
+      return;  // not a block of the lookup's: leaked rather than guessed at
+    }
+    wait_for_route();
+    route = route_now();
+  }
+  if (route == Route::next) {
+    const core::ReentrancyGuard inside_the_allocator;
+    g_next.free(block);
+    return;
+  }
+  __libc_free(block);
+}
+
+Route current_route() noexcept { return route_now(); }
+
+const char* next_allocator_name() noexcept { return route_now() == Route::next ? g_next_name : ""; }
+
+}  // namespace dhat::hooks
