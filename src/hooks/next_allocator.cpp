@@ -11,9 +11,9 @@
 
 namespace dhat::hooks {
 
-std::atomic<int> g_route{static_cast<int>(Route::unresolved)};
-
 namespace {
+
+std::atomic<int> g_route{static_cast<int>(Route::unresolved)};
 
 struct NextFunctions {
   void* (*malloc)(std::size_t) = nullptr;
@@ -94,6 +94,8 @@ bool same_object(const void* function, const void* malloc_function) noexcept {
   return dladdr(function, &a) != 0 && dladdr(malloc_function, &b) != 0 && a.dli_fbase == b.dli_fbase;
 }
 
+void install(Route route) noexcept;
+
 void resolve() noexcept {
   int expected = static_cast<int>(Route::unresolved);
   if (!g_route.compare_exchange_strong(expected, static_cast<int>(Route::resolving), std::memory_order_acq_rel)) {
@@ -151,6 +153,7 @@ void resolve() noexcept {
   } else if (g_arena_handed_out.load(std::memory_order_relaxed)) {
     route = Route::libc_arena;
   }
+  install(route);
   errno = saved_errno;
   t_resolving = false;
   g_route.store(static_cast<int>(route), std::memory_order_release);
@@ -174,156 +177,187 @@ void wait_for_route() noexcept {
 
 std::size_t page_size() noexcept { return static_cast<std::size_t>(getpagesize()); }
 
-// The next allocator's memalign, or what it has instead.
+// ---- The functions behind the pointers ----
+
+// Until the route is found: find it, then call what it says (the arena while it is being found).
+void* first_malloc(std::size_t bytes) noexcept {
+  return route_now() == Route::resolving ? arena_alloc(0, bytes) : real_malloc(bytes);
+}
+void* first_calloc(std::size_t count, std::size_t size) noexcept {
+  if (route_now() != Route::resolving) {
+    return real_calloc(count, size);
+  }
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return arena_alloc(0, bytes);  // never handed out before: zero already
+}
+void* first_memalign(std::size_t alignment, std::size_t bytes) noexcept {
+  return route_now() == Route::resolving ? arena_alloc(alignment, bytes) : real_memalign(alignment, bytes);
+}
+void* first_valloc(std::size_t bytes) noexcept {
+  return route_now() == Route::resolving ? arena_alloc(page_size(), bytes) : real_valloc(bytes);
+}
+void* first_pvalloc(std::size_t bytes) noexcept {
+  const std::size_t page = page_size();
+  return route_now() == Route::resolving ? arena_alloc(page, (bytes + page - 1) & ~(page - 1)) : real_pvalloc(bytes);
+}
+
+// Whether a block not of the arena may be handed to the allocator now: not while another thread
+// is still finding which one it is (this thread waits), nor while this one is (it never frees or
+// grows a block it did not take from the arena: such a block is left alone).
+bool allocator_known() noexcept {
+  if (route_now() != Route::resolving) {
+    return true;
+  }
+  if (t_resolving) {
+    return false;
+  }
+  wait_for_route();
+  return true;
+}
+
+void first_free(void* block) noexcept {
+  if (block == nullptr || in_arena(block)) {
+    return;  // arena blocks are never given back: the arena only grows, and only while resolving
+  }
+  if (allocator_known()) {
+    real_free(block);
+  }
+}
+
+// A block of the arena moves out into the allocator (or into another arena block, while the
+// route is still being found).
+void* realloc_out_of_arena(void* block, std::size_t bytes) noexcept {
+  void* moved = real_malloc(bytes == 0 ? 1 : bytes);
+  if (moved != nullptr) {
+    const std::size_t old_bytes = arena_bytes(block);
+    std::memcpy(moved, block, old_bytes < bytes ? old_bytes : bytes);
+  }
+  return moved;
+}
+
+void* first_realloc(void* block, std::size_t bytes) noexcept {
+  if (block != nullptr && in_arena(block)) {
+    return realloc_out_of_arena(block, bytes);
+  }
+  if (block == nullptr) {
+    return first_malloc(bytes);
+  }
+  if (!allocator_known()) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return real_realloc(block, bytes);
+}
+
+// The libc route once the arena has handed out blocks: they may still come back.
+void libc_free_after_arena(void* block) noexcept {
+  if (!in_arena(block)) {
+    __libc_free(block);
+  }
+}
+void* libc_realloc_after_arena(void* block, std::size_t bytes) noexcept {
+  return block != nullptr && in_arena(block) ? realloc_out_of_arena(block, bytes) : __libc_realloc(block, bytes);
+}
+
+// The next allocator's functions, inside a ReentrancyGuard (what it calls of ours is its own).
+void* next_malloc(std::size_t bytes) noexcept {
+  const core::ReentrancyGuard inside_the_allocator;
+  return g_next.malloc(bytes);
+}
+void* next_calloc(std::size_t count, std::size_t size) noexcept {
+  const core::ReentrancyGuard inside_the_allocator;
+  if (g_next.calloc != nullptr) {
+    return g_next.calloc(count, size);
+  }
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  void* block = g_next.malloc(bytes);
+  if (block != nullptr) {
+    std::memset(block, 0, bytes);
+  }
+  return block;
+}
+void* next_realloc(void* block, std::size_t bytes) noexcept {
+  if (block != nullptr && in_arena(block)) {
+    return realloc_out_of_arena(block, bytes);
+  }
+  const core::ReentrancyGuard inside_the_allocator;
+  return g_next.realloc(block, bytes);
+}
 void* next_memalign(std::size_t alignment, std::size_t bytes) noexcept {
+  const core::ReentrancyGuard inside_the_allocator;
   if (g_next.memalign != nullptr) {
     return g_next.memalign(alignment, bytes);
   }
-  errno = ENOMEM;  // an allocator without any aligned allocation: none to give
+  errno = ENOMEM;  // an allocator without any aligned allocation has none to give
   return nullptr;
+}
+void* next_valloc(std::size_t bytes) noexcept {
+  if (g_next.valloc != nullptr) {
+    const core::ReentrancyGuard inside_the_allocator;
+    return g_next.valloc(bytes);
+  }
+  return next_memalign(page_size(), bytes);
+}
+void* next_pvalloc(std::size_t bytes) noexcept {
+  if (g_next.pvalloc != nullptr) {
+    const core::ReentrancyGuard inside_the_allocator;
+    return g_next.pvalloc(bytes);
+  }
+  const std::size_t page = page_size();
+  if (bytes > SIZE_MAX - page) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return next_memalign(page, bytes == 0 ? page : (bytes + page - 1) & ~(page - 1));
+}
+void next_free(void* block) noexcept {
+  if (in_arena(block)) {
+    return;
+  }
+  const core::ReentrancyGuard inside_the_allocator;
+  g_next.free(block);
+}
+
+// Points the hooks at the route found (before the route is published: release).
+void install(Route route) noexcept {
+  const auto relaxed = std::memory_order_relaxed;
+  if (route == Route::next) {
+    g_malloc.store(&next_malloc, relaxed);
+    g_calloc.store(&next_calloc, relaxed);
+    g_realloc.store(&next_realloc, relaxed);
+    g_memalign.store(&next_memalign, relaxed);
+    g_valloc.store(&next_valloc, relaxed);
+    g_pvalloc.store(&next_pvalloc, relaxed);
+    g_free.store(&next_free, relaxed);
+    return;
+  }
+  g_malloc.store(&__libc_malloc, relaxed);
+  g_calloc.store(&__libc_calloc, relaxed);
+  g_memalign.store(&__libc_memalign, relaxed);
+  g_valloc.store(&__libc_valloc, relaxed);
+  g_pvalloc.store(&__libc_pvalloc, relaxed);
+  const bool arena = route == Route::libc_arena;
+  g_realloc.store(arena ? &libc_realloc_after_arena : &__libc_realloc, relaxed);
+  g_free.store(arena ? &libc_free_after_arena : &__libc_free, relaxed);
 }
 
 }  // namespace
 
-void* slow_malloc(std::size_t bytes) noexcept {
-  switch (route_now()) {
-    case Route::resolving:
-      return arena_alloc(0, bytes);
-    case Route::next: {
-      const core::ReentrancyGuard inside_the_allocator;
-      return g_next.malloc(bytes);
-    }
-    default:
-      return __libc_malloc(bytes);
-  }
-}
-
-void* slow_calloc(std::size_t count, std::size_t size) noexcept {
-  std::size_t bytes = 0;
-  switch (route_now()) {
-    case Route::resolving:
-      if (__builtin_mul_overflow(count, size, &bytes)) {
-        errno = ENOMEM;
-        return nullptr;
-      }
-      return arena_alloc(0, bytes);
-    case Route::next: {
-      const core::ReentrancyGuard inside_the_allocator;
-      if (g_next.calloc != nullptr) {
-        return g_next.calloc(count, size);
-      }
-      if (__builtin_mul_overflow(count, size, &bytes)) {
-        errno = ENOMEM;
-        return nullptr;
-      }
-      void* block = g_next.malloc(bytes);
-      if (block != nullptr) {
-        std::memset(block, 0, bytes);
-      }
-      return block;
-    }
-    default:
-      return __libc_calloc(count, size);
-  }
-}
-
-void* slow_realloc(void* block, std::size_t bytes) noexcept {
-  if (block != nullptr && in_arena(block)) {
-    // Out of the arena into the allocator (or another arena block, while still resolving).
-    void* moved = slow_malloc(bytes == 0 ? 1 : bytes);
-    if (moved != nullptr) {
-      const std::size_t old_bytes = arena_bytes(block);
-      std::memcpy(moved, block, old_bytes < bytes ? old_bytes : bytes);
-    }
-    return moved;
-  }
-  Route route = route_now();
-  if (route == Route::resolving && block != nullptr) {
-    if (t_resolving) {
-      errno = ENOMEM;  // the lookup's own code never grows a block it did not take from the arena
-      return nullptr;
-    }
-    wait_for_route();
-    route = route_now();
-  }
-  switch (route) {
-    case Route::resolving:
-      return arena_alloc(0, bytes);  // realloc(NULL, n)
-    case Route::next: {
-      const core::ReentrancyGuard inside_the_allocator;
-      return g_next.realloc(block, bytes);
-    }
-    default:
-      return __libc_realloc(block, bytes);
-  }
-}
-
-void* slow_memalign(std::size_t alignment, std::size_t bytes) noexcept {
-  switch (route_now()) {
-    case Route::resolving:
-      return arena_alloc(alignment, bytes);
-    case Route::next: {
-      const core::ReentrancyGuard inside_the_allocator;
-      return next_memalign(alignment, bytes);
-    }
-    default:
-      return __libc_memalign(alignment, bytes);
-  }
-}
-
-void* slow_valloc(std::size_t bytes) noexcept {
-  switch (route_now()) {
-    case Route::resolving:
-      return arena_alloc(page_size(), bytes);
-    case Route::next: {
-      const core::ReentrancyGuard inside_the_allocator;
-      return g_next.valloc != nullptr ? g_next.valloc(bytes) : next_memalign(page_size(), bytes);
-    }
-    default:
-      return __libc_valloc(bytes);
-  }
-}
-
-void* slow_pvalloc(std::size_t bytes) noexcept {
-  const std::size_t page = page_size();
-  switch (route_now()) {
-    case Route::resolving:
-      return arena_alloc(page, (bytes + page - 1) & ~(page - 1));
-    case Route::next: {
-      const core::ReentrancyGuard inside_the_allocator;
-      if (g_next.pvalloc != nullptr) {
-        return g_next.pvalloc(bytes);
-      }
-      if (bytes > SIZE_MAX - page) {
-        errno = ENOMEM;
-        return nullptr;
-      }
-      return next_memalign(page, bytes == 0 ? page : (bytes + page - 1) & ~(page - 1));
-    }
-    default:
-      return __libc_pvalloc(bytes);
-  }
-}
-
-void slow_free(void* block) noexcept {
-  if (block == nullptr || in_arena(block)) {
-    return;  // arena blocks are never given back: the arena only grows, and only while resolving
-  }
-  Route route = route_now();
-  if (route == Route::resolving) {
-    if (t_resolving) {
-      return;  // not a block of the lookup's: leaked rather than guessed at
-    }
-    wait_for_route();
-    route = route_now();
-  }
-  if (route == Route::next) {
-    const core::ReentrancyGuard inside_the_allocator;
-    g_next.free(block);
-    return;
-  }
-  __libc_free(block);
-}
+std::atomic<void* (*)(std::size_t)> g_malloc{&first_malloc};
+std::atomic<void* (*)(std::size_t, std::size_t)> g_calloc{&first_calloc};
+std::atomic<void* (*)(void*, std::size_t)> g_realloc{&first_realloc};
+std::atomic<void* (*)(std::size_t, std::size_t)> g_memalign{&first_memalign};
+std::atomic<void* (*)(std::size_t)> g_valloc{&first_valloc};
+std::atomic<void* (*)(std::size_t)> g_pvalloc{&first_pvalloc};
+std::atomic<void (*)(void*)> g_free{&first_free};
 
 Route current_route() noexcept { return route_now(); }
 
