@@ -69,10 +69,24 @@ __attribute__((always_inline)) inline void call_next_void(NextEntryPoint& entry,
   }
 }
 
-// Whether a call from `caller` is the program's, to record (the entry point is found first: its
-// code range decides).
+// Bounds of the hooks' own code (core/stack_capture.hpp's `dhat_text`; weak, as there).
+extern "C" const char __start_dhat_text[] __attribute__((weak));  // NOLINT(bugprone-reserved-identifier)
+extern "C" const char __stop_dhat_text[] __attribute__((weak));   // NOLINT(bugprone-reserved-identifier)
+
+// Whether a call from `caller` is the program's, to record. Not when it comes from the
+// allocator's own code, nor from the hooks' (an allocator's malloc that ends in a jump to another
+// of its exported names, as mimalloc's realloc jumps to mi_heap_realloc through its PLT, arrives
+// here with the return address of the malloc hook that called it), nor while the thread is inside
+// the profiler or the allocator (a ReentrancyGuard). The entry point is found first: its code
+// range decides.
 __attribute__((always_inline)) inline bool records(NextEntryPoint& entry, const void* caller) noexcept {
-  return __builtin_expect(core::is_recording(), 0) && (entry.get<void*>(), !entry.called_from_inside(caller));
+  if (__builtin_expect(!core::is_recording(), 1) || core::t_inside_profiler) {
+    return false;
+  }
+  const auto address = reinterpret_cast<std::uintptr_t>(caller);
+  const auto hooks_begin = reinterpret_cast<std::uintptr_t>(__start_dhat_text);
+  const auto hooks_end = reinterpret_cast<std::uintptr_t>(__stop_dhat_text);
+  return (entry.get<void*>(), !entry.called_from_inside(caller)) && !(address >= hooks_begin && address < hooks_end);
 }
 
 // An allocation of `bytes` by the next definition (called with `args`).
