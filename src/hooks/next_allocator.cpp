@@ -9,6 +9,12 @@
 #include <cstring>
 #include <utility>
 
+// Defined by the preload library's entry (src/preload/preload_entry.cpp), which starts recording
+// at the process's first allocation (true: started, or never will be; false: ask again at the
+// next allocation); absent (null) in the linked library, where the program's Profiler starts it.
+// Weak and hidden: resolved inside the sealed object, never by the program.
+extern "C" bool dhat_preload_first_allocation() noexcept __attribute__((weak, visibility("hidden")));
+
 namespace dhat::hooks {
 
 namespace {
@@ -28,6 +34,19 @@ struct NextFunctions {
 // Written once, before the route says "next" (release), read after it (acquire).
 NextFunctions g_next;
 const char* g_next_name = "";
+
+// What the hooks call once the route is found (resolve_functions), and once the gate is open
+// (open_the_gate) through the pointers of next_allocator.hpp.
+struct Functions {
+  void* (*malloc)(std::size_t);
+  void* (*calloc)(std::size_t, std::size_t);
+  void* (*realloc)(void*, std::size_t);
+  void* (*memalign)(std::size_t, std::size_t);
+  void* (*valloc)(std::size_t);
+  void* (*pvalloc)(std::size_t);
+  void (*free)(void*);
+};
+Functions g_resolved{};
 
 // ---- The arena: allocations made while the route is being found ----
 // Only dlsym's own (its error message, on a failed lookup; glibc before 2.34 also took a block
@@ -94,12 +113,14 @@ bool same_object(const void* function, const void* malloc_function) noexcept {
   return dladdr(function, &a) != 0 && dladdr(malloc_function, &b) != 0 && a.dli_fbase == b.dli_fbase;
 }
 
-void install(Route route) noexcept;
+void resolve_functions(Route route) noexcept;
+void open_the_gate() noexcept;
 
-void resolve() noexcept {
+// True if this call found the route (false: found already, or being found by another thread).
+bool resolve() noexcept {  // NOLINT(readability-function-size): one lookup, step by step
   int expected = static_cast<int>(Route::unresolved);
   if (!g_route.compare_exchange_strong(expected, static_cast<int>(Route::resolving), std::memory_order_acq_rel)) {
-    return;  // found, or being found by another thread
+    return false;
   }
   t_resolving = true;
   const int saved_errno = errno;
@@ -153,10 +174,11 @@ void resolve() noexcept {
   } else if (g_arena_handed_out.load(std::memory_order_relaxed)) {
     route = Route::libc_arena;
   }
-  install(route);
+  resolve_functions(route);
   errno = saved_errno;
   t_resolving = false;
   g_route.store(static_cast<int>(route), std::memory_order_release);
+  return true;
 }
 
 Route route_now() noexcept {
@@ -180,12 +202,18 @@ std::size_t page_size() noexcept { return static_cast<std::size_t>(getpagesize()
 // ---- The functions behind the pointers ----
 
 // Until the route is found: find it, then call what it says (the arena while it is being found).
+// Then, until the gate opens (below), the resolved functions are called from here.
 void* first_malloc(std::size_t bytes) noexcept {
-  return route_now() == Route::resolving ? arena_alloc(0, bytes) : real_malloc(bytes);
+  if (route_now() == Route::resolving) {
+    return arena_alloc(0, bytes);
+  }
+  open_the_gate();
+  return g_resolved.malloc(bytes);
 }
 void* first_calloc(std::size_t count, std::size_t size) noexcept {
   if (route_now() != Route::resolving) {
-    return real_calloc(count, size);
+    open_the_gate();
+    return g_resolved.calloc(count, size);
   }
   std::size_t bytes = 0;
   if (__builtin_mul_overflow(count, size, &bytes)) {
@@ -195,14 +223,26 @@ void* first_calloc(std::size_t count, std::size_t size) noexcept {
   return arena_alloc(0, bytes);  // never handed out before: zero already
 }
 void* first_memalign(std::size_t alignment, std::size_t bytes) noexcept {
-  return route_now() == Route::resolving ? arena_alloc(alignment, bytes) : real_memalign(alignment, bytes);
+  if (route_now() == Route::resolving) {
+    return arena_alloc(alignment, bytes);
+  }
+  open_the_gate();
+  return g_resolved.memalign(alignment, bytes);
 }
 void* first_valloc(std::size_t bytes) noexcept {
-  return route_now() == Route::resolving ? arena_alloc(page_size(), bytes) : real_valloc(bytes);
+  if (route_now() == Route::resolving) {
+    return arena_alloc(page_size(), bytes);
+  }
+  open_the_gate();
+  return g_resolved.valloc(bytes);
 }
 void* first_pvalloc(std::size_t bytes) noexcept {
   const std::size_t page = page_size();
-  return route_now() == Route::resolving ? arena_alloc(page, (bytes + page - 1) & ~(page - 1)) : real_pvalloc(bytes);
+  if (route_now() == Route::resolving) {
+    return arena_alloc(page, (bytes + page - 1) & ~(page - 1));
+  }
+  open_the_gate();
+  return g_resolved.pvalloc(bytes);
 }
 
 // Whether a block not of the arena may be handed to the allocator now: not while another thread
@@ -224,7 +264,7 @@ void first_free(void* block) noexcept {
     return;  // arena blocks are never given back: the arena only grows, and only while resolving
   }
   if (allocator_known()) {
-    real_free(block);
+    g_resolved.free(block);
   }
 }
 
@@ -250,7 +290,8 @@ void* first_realloc(void* block, std::size_t bytes) noexcept {
     errno = ENOMEM;
     return nullptr;
   }
-  return real_realloc(block, bytes);
+  open_the_gate();
+  return g_resolved.realloc(block, bytes);
 }
 
 // The libc route once the arena has handed out blocks: they may still come back.
@@ -326,27 +367,52 @@ void next_free(void* block) noexcept {
   g_next.free(block);
 }
 
-// Points the hooks at the route found (before the route is published: release).
-void install(Route route) noexcept {
-  const auto relaxed = std::memory_order_relaxed;
+// The functions of the route found (before the route is published: release).
+void resolve_functions(Route route) noexcept {
   if (route == Route::next) {
-    g_malloc.store(&next_malloc, relaxed);
-    g_calloc.store(&next_calloc, relaxed);
-    g_realloc.store(&next_realloc, relaxed);
-    g_memalign.store(&next_memalign, relaxed);
-    g_valloc.store(&next_valloc, relaxed);
-    g_pvalloc.store(&next_pvalloc, relaxed);
-    g_free.store(&next_free, relaxed);
+    g_resolved =
+        Functions{&next_malloc, &next_calloc, &next_realloc, &next_memalign, &next_valloc, &next_pvalloc, &next_free};
     return;
   }
-  g_malloc.store(&__libc_malloc, relaxed);
-  g_calloc.store(&__libc_calloc, relaxed);
-  g_memalign.store(&__libc_memalign, relaxed);
-  g_valloc.store(&__libc_valloc, relaxed);
-  g_pvalloc.store(&__libc_pvalloc, relaxed);
   const bool arena = route == Route::libc_arena;
-  g_realloc.store(arena ? &libc_realloc_after_arena : &__libc_realloc, relaxed);
-  g_free.store(arena ? &libc_free_after_arena : &__libc_free, relaxed);
+  g_resolved =
+      Functions{&__libc_malloc, &__libc_calloc,  arena ? &libc_realloc_after_arena : &__libc_realloc, &__libc_memalign,
+                &__libc_valloc, &__libc_pvalloc, arena ? &libc_free_after_arena : &__libc_free};
+}
+
+// The gate: the hooks call the resolved functions through their pointers only once the preload
+// library has started recording (in the linked library, at once). Until then, every allocation
+// comes through the first_* functions, which ask it again: the one that starts recording is
+// recorded, and so is everything after it.
+enum class Gate : int { closed, opening, open };
+std::atomic<int> g_gate{static_cast<int>(Gate::closed)};
+
+void open_the_gate() noexcept {
+  if (g_gate.load(std::memory_order_acquire) == static_cast<int>(Gate::open)) {
+    return;
+  }
+  int expected = static_cast<int>(Gate::closed);
+  if (!g_gate.compare_exchange_strong(expected, static_cast<int>(Gate::opening), std::memory_order_acq_rel)) {
+    return;  // being opened (by this thread's start, or another thread's): go on through first_*
+  }
+  bool open = true;
+  if (&dhat_preload_first_allocation != nullptr) {
+    const core::ReentrancyGuard not_recorded;  // the start's own allocations are not the program's
+    open = dhat_preload_first_allocation();
+  }
+  if (!open) {
+    g_gate.store(static_cast<int>(Gate::closed), std::memory_order_release);
+    return;
+  }
+  const auto relaxed = std::memory_order_relaxed;
+  g_malloc.store(g_resolved.malloc, relaxed);
+  g_calloc.store(g_resolved.calloc, relaxed);
+  g_realloc.store(g_resolved.realloc, relaxed);
+  g_memalign.store(g_resolved.memalign, relaxed);
+  g_valloc.store(g_resolved.valloc, relaxed);
+  g_pvalloc.store(g_resolved.pvalloc, relaxed);
+  g_free.store(g_resolved.free, relaxed);
+  g_gate.store(static_cast<int>(Gate::open), std::memory_order_release);
 }
 
 }  // namespace

@@ -68,15 +68,19 @@ void finish_locked() {
 // exit() while a Profiler is alive skips its destructor (it lives on main's stack).
 void finish_at_exit() { finish_run(); }
 
-}  // namespace
-
-bool start_run(RunSettings settings) {
-  core::ReentrancyGuard not_recorded;  // the profiler's own set-up allocations
-  std::lock_guard<std::mutex> hold(run_mutex());
+core::RecorderSettings recorder_settings(const RunSettings& settings) {
   const core::Unwinder unwinder = settings.libgcc_unwinder ? core::Unwinder::libgcc : core::Unwinder::cfi_cache;
-  if (!core::start_recording(core::RecorderSettings{settings.max_frames, settings.ad_hoc, unwinder})) {
+  return core::RecorderSettings{settings.max_frames, settings.ad_hoc, unwinder};
+}
+
+// Whether start_recording_early's recording waits for its run to be completed.
+bool g_early_recording = false;
+
+bool start_run_locked(RunSettings settings, bool adopt_early) {
+  if (!(adopt_early && g_early_recording) && !core::start_recording(recorder_settings(settings))) {
     return false;
   }
+  g_early_recording = false;
   // Names are resolved now: a program that changes directory (or `git -C DIR`) still writes
   // where it was started, and every message names the file in full.
   settings.start_directory = report::current_directory();
@@ -94,7 +98,28 @@ bool start_run(RunSettings settings) {
   return true;
 }
 
+}  // namespace
+
+bool start_run(RunSettings settings) {
+  core::ReentrancyGuard not_recorded;  // the profiler's own set-up allocations
+  std::lock_guard<std::mutex> hold(run_mutex());
+  return start_run_locked(std::move(settings), false);
+}
+
 bool start_run(const Options& options) { return start_run(resolve_settings(options)); }
+
+bool start_recording_early(const RunSettings& settings) {
+  core::ReentrancyGuard not_recorded;
+  std::lock_guard<std::mutex> hold(run_mutex());
+  g_early_recording = core::start_recording(recorder_settings(settings));
+  return g_early_recording;
+}
+
+bool start_run_adopting_early_recording(RunSettings settings) {
+  core::ReentrancyGuard not_recorded;
+  std::lock_guard<std::mutex> hold(run_mutex());
+  return start_run_locked(std::move(settings), true);
+}
 
 void finish_run() {
   core::ReentrancyGuard not_recorded;

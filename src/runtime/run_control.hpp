@@ -16,6 +16,14 @@ namespace dhat::runtime {
 [[nodiscard]] bool start_run(RunSettings settings);
 // The same with the settings that `options` and the environment say (resolve_settings).
 [[nodiscard]] bool start_run(const Options& options);
+// Preload mode: starts only the recorder, at the process's first allocation (before any library's
+// constructor has run, whatever order the loader runs them in), with `settings`' recorder part.
+// The run is completed by start_run(settings, /*adopt_early=*/true) from the preload library's
+// constructor. False if a run is recording already.
+[[nodiscard]] bool start_recording_early(const RunSettings& settings);
+// As start_run, but taking over the recording start_recording_early began (if it did).
+[[nodiscard]] bool start_run_adopting_early_recording(RunSettings settings);
+
 // Stops the running run and writes its report (as its settings say). No-op when none runs.
 void finish_run();
 
