@@ -20,8 +20,10 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/dhatConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/dhatConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/dhatConfig.cmake ${PROJECT_BINARY_DIR}/dhatConfigVersion.cmake
-  ${PROJECT_SOURCE_DIR}/cmake/DhatPkgModule.cmake DESTINATION ${DHAT_CMAKE_DIR})
+  ${PROJECT_SOURCE_DIR}/cmake/DhatPkgModule.cmake ${PROJECT_SOURCE_DIR}/cmake/DhatKeepFrames.cmake
+  DESTINATION ${DHAT_CMAKE_DIR})
 configure_file(${PROJECT_SOURCE_DIR}/cmake/DhatPkgModule.cmake ${PROJECT_BINARY_DIR}/DhatPkgModule.cmake COPYONLY)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/DhatKeepFrames.cmake ${PROJECT_BINARY_DIR}/DhatKeepFrames.cmake COPYONLY)
 
 # The build tree as a package too: dhatConfig.cmake (above, in the build directory) includes
 # this file from its own directory.

@@ -49,9 +49,23 @@ struct AdHocStats {
   static AdHocStats get() noexcept;
 };
 
+namespace detail {
+// ad_hoc_event's work (out of line).
+void record_ad_hoc_event(std::uint64_t weight) noexcept;
+}  // namespace detail
+
 // Records one ad hoc event of `weight` units at the caller's stack. Does nothing unless a
-// profiler built with `.ad_hoc()` is running.
-void ad_hoc_event(std::uint64_t weight) noexcept;
+// profiler built with `.ad_hoc()` is running. Inline, with nothing the compiler may drop after the
+// call: a function whose last statement is ad_hoc_event(w) would otherwise jump to it (a tail
+// call at -O2), leaving its own frame off the event's stack.
+inline void ad_hoc_event(std::uint64_t weight) noexcept {
+#if DHAT_ENABLED
+  detail::record_ad_hoc_event(weight);
+  asm volatile("");  // the call above is never the caller's last instruction
+#else
+  static_cast<void>(weight);
+#endif
+}
 
 // Settings of one profiling run. Unset fields take the environment's value, then the default.
 struct Options {
@@ -218,7 +232,6 @@ inline Profiler::~Profiler() {}
 inline HeapStats HeapStats::get() noexcept { return HeapStats{}; }
 inline AdHocStats AdHocStats::get() noexcept { return AdHocStats{}; }
 inline bool write_snapshot(const std::string&) { return false; }
-inline void ad_hoc_event(std::uint64_t) noexcept {}
 inline Section::Section() noexcept {}
 inline Section::~Section() {}
 inline void Section::stop() noexcept {}

@@ -48,7 +48,9 @@ AdHocStats AdHocStats::get() noexcept {
   return stats;
 }
 
-DHAT_CAPTURE_PATH void ad_hoc_event(std::uint64_t weight) noexcept { core::record_ad_hoc_event(weight); }
+namespace detail {
+DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept { core::record_ad_hoc_event(weight); }
+}  // namespace detail
 
 bool write_snapshot(const std::string& path) { return runtime::write_snapshot_now(path); }
 

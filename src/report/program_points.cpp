@@ -1,6 +1,7 @@
 #include "report/program_points.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <unordered_map>
 
 #include "format/dhat_file.hpp"
@@ -15,6 +16,14 @@ bool is_thread_root(const std::string& function) {
   return function == "start_thread" || function == "clone" || function == "clone3" || function == "__clone3" ||
          function == "__GI___clone3" || function == "__libc_start_call_main" || function == "__libc_start_main" ||
          function == "__libc_start_main_impl" || function == "_start";
+}
+
+// A frame of dhat-cpp's own public header: on top of a stack, an inline entry point
+// (dhat::ad_hoc_event) expanded into the user's function, whose frame is where the event happened.
+bool is_public_header_frame(const Frame& frame) {
+  static constexpr std::string_view kHeader = "/dhat/dhat.hpp";
+  return frame.file.size() >= kHeader.size() &&
+         frame.file.compare(frame.file.size() - kHeader.size(), kHeader.size(), kHeader) == 0;
 }
 
 std::uint64_t hash_ids(const FrameId* begin, const FrameId* end) {
@@ -119,6 +128,7 @@ ProgramPoints build_program_points(RawProgramPoints raw, Symbolizer& symbolizer)
     bool resolved = false;
     bool thread_root = false;  // the outermost function is below the program's code
     bool is_main = false;
+    std::uint32_t own_inlined = 0;  // leading frames of dhat-cpp's public header (left out on top)
   };
   std::vector<AddressFrames> by_address(raw.addresses().size());
   std::vector<FrameId> address_frames;
@@ -134,6 +144,9 @@ ProgramPoints build_program_points(RawProgramPoints raw, Symbolizer& symbolizer)
     entry.is_main = outermost == "main";
     entry.first = static_cast<std::uint32_t>(address_frames.size());
     if (!entry.thread_root) {
+      while (entry.own_inlined + 1U < frames.size() && is_public_header_frame(frames[entry.own_inlined])) {
+        ++entry.own_inlined;
+      }
       for (const Frame& frame : frames) {
         address_frames.push_back(intern(format::format_frame(frame)));
       }
@@ -150,7 +163,9 @@ ProgramPoints build_program_points(RawProgramPoints raw, Symbolizer& symbolizer)
       if (frames.thread_root) {
         break;
       }
-      out.frame_ids.insert(out.frame_ids.end(), address_frames.begin() + frames.first,
+      // On top of the stack only: an event's own entry point, inlined (dhat::ad_hoc_event).
+      const std::uint32_t skip = at == raw.stack_begin(pp) ? frames.own_inlined : 0;
+      out.frame_ids.insert(out.frame_ids.end(), address_frames.begin() + frames.first + skip,
                            address_frames.begin() + frames.first + frames.count);
       kept_before_thread_root = out.frame_ids.size();
       if (frames.is_main) {

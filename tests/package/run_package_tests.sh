@@ -45,15 +45,22 @@ fi
 
 echo "-- add_subdirectory"
 quiet cmake -S "$src/tests/package/consumer" -B "$work/as" "${generator[@]}" -DCONSUMER_MODE=add_subdirectory \
-  -DDHAT_SOURCE_DIR="$src"
+  -DDHAT_SOURCE_DIR="$src" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 quiet cmake --build "$work/as"
 (cd "$work/as" && ./consumer 2>/dev/null)
 check_profile "$work/as"
+# dhat_keep_tail_call_frames(consumer) compiled it with -fno-optimize-sibling-calls.
+grep -q -- '-fno-optimize-sibling-calls.*main.cpp' "$work/as/compile_commands.json" ||
+  { echo "dhat_keep_tail_call_frames did not add -fno-optimize-sibling-calls"; exit 1; }
 
 echo "-- add_subdirectory, DHAT_ENABLE=OFF"
 quiet cmake -S "$src/tests/package/consumer" -B "$work/off" "${generator[@]}" -DCONSUMER_MODE=add_subdirectory \
-  -DDHAT_SOURCE_DIR="$src" -DDHAT_ENABLE=OFF
+  -DDHAT_SOURCE_DIR="$src" -DDHAT_ENABLE=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 quiet cmake --build "$work/off"
+# Switched off, dhat_keep_tail_call_frames changes nothing.
+if grep -q -- '-fno-optimize-sibling-calls' "$work/off/compile_commands.json"; then
+  echo "switched off, dhat_keep_tail_call_frames still added -fno-optimize-sibling-calls"; exit 1
+fi
 (cd "$work/off" && ./consumer)
 [ ! -e "$work/off/consumer.json" ] || { echo "switched-off consumer wrote a profile"; exit 1; }
 if nm --defined-only "$work/off/consumer" | grep -qE ' T (malloc|_Znwm)$'; then
