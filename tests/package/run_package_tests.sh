@@ -52,6 +52,14 @@ check_profile "$work/as"
 # dhat_keep_tail_call_frames(consumer) compiled it with -fno-optimize-sibling-calls.
 grep -q -- '-fno-optimize-sibling-calls.*main.cpp' "$work/as/compile_commands.json" ||
   { echo "dhat_keep_tail_call_frames did not add -fno-optimize-sibling-calls"; exit 1; }
+# A static allocator archive: the link fails, naming what to do (when libjemalloc.a is installed).
+if grep -q consumer_static_allocator "$work/as/build.ninja" 2>/dev/null; then
+  if cmake --build "$work/as" --target consumer_static_allocator >"$work/static.log" 2>&1; then
+    echo "a program with libjemalloc.a linked with dhat::dhat"; exit 1
+  fi
+  grep -q "dhat_cannot_profile_a_statically_linked_allocator__link_its_shared_library_or_use_dhat_run" "$work/static.log" ||
+    { cat "$work/static.log"; echo "no dhat message for the static allocator"; exit 1; }
+fi
 
 echo "-- add_subdirectory, DHAT_ENABLE=OFF"
 quiet cmake -S "$src/tests/package/consumer" -B "$work/off" "${generator[@]}" -DCONSUMER_MODE=add_subdirectory \
@@ -60,6 +68,9 @@ quiet cmake --build "$work/off"
 # Switched off, dhat_keep_tail_call_frames changes nothing.
 if grep -q -- '-fno-optimize-sibling-calls' "$work/off/compile_commands.json"; then
   echo "switched off, dhat_keep_tail_call_frames still added -fno-optimize-sibling-calls"; exit 1
+fi
+if grep -q consumer_static_allocator "$work/off/build.ninja" 2>/dev/null; then
+  quiet cmake --build "$work/off" --target consumer_static_allocator  # switched off: links as without dhat
 fi
 (cd "$work/off" && ./consumer)
 [ ! -e "$work/off/consumer.json" ] || { echo "switched-off consumer wrote a profile"; exit 1; }
