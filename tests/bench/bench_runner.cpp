@@ -2,8 +2,9 @@
 // plain, dhat-cpp, valgrind --tool=dhat and heaptrack (record only), alternating runs so that a
 // noisy machine hurts every column alike. Wall time and peak RSS (of the whole process tree).
 //
-// usage: bench_runner --plain BIN --dhat BIN [--runs N] [--peer-runs N] [--smoke]
-//                     [--no-valgrind] [--no-heaptrack] [WORKLOAD...]
+// usage: bench_runner --plain BIN --dhat BIN [--jemalloc PLAIN_BIN DHAT_BIN] [--runs N]
+//                     [--peer-runs N] [--smoke] [--no-valgrind] [--no-heaptrack] [WORKLOAD...]
+// --jemalloc adds rows (stl_churn@je, new_delete_mt@je) for the workloads linked with jemalloc.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -94,7 +95,7 @@ struct Column {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string plain, dhat;
+  std::string plain, dhat, jemalloc_plain, jemalloc_dhat;
   int runs = 5, peer_runs = 3;
   bool smoke = false, valgrind = true, heaptrack = true;
   std::vector<std::string> workloads;
@@ -104,7 +105,10 @@ int main(int argc, char** argv) {
       plain = argv[++i];
     else if (arg == "--dhat" && i + 1 < argc)
       dhat = argv[++i];
-    else if (arg == "--runs" && i + 1 < argc)
+    else if (arg == "--jemalloc" && i + 2 < argc) {
+      jemalloc_plain = argv[++i];
+      jemalloc_dhat = argv[++i];
+    } else if (arg == "--runs" && i + 1 < argc)
       runs = std::atoi(argv[++i]);
     else if (arg == "--peer-runs" && i + 1 < argc)
       peer_runs = std::atoi(argv[++i]);
@@ -119,8 +123,8 @@ int main(int argc, char** argv) {
   }
   if (plain.empty() || dhat.empty() || runs < 1) {
     std::fputs(
-        "usage: bench_runner --plain BIN --dhat BIN [--runs N] [--peer-runs N] [--smoke] "
-        "[--no-valgrind] [--no-heaptrack] [WORKLOAD...]\n",
+        "usage: bench_runner --plain BIN --dhat BIN [--jemalloc PLAIN_BIN DHAT_BIN] [--runs N] "
+        "[--peer-runs N] [--smoke] [--no-valgrind] [--no-heaptrack] [WORKLOAD...]\n",
         stderr);
     return 2;
   }
@@ -132,12 +136,34 @@ int main(int argc, char** argv) {
       "dhat-cpp benchmark (%s sizes): median of %d runs (peers: %d), wall seconds and peak RSS,\n"
       "ratios to the plain run measured in the same rounds\n\n",
       size.c_str(), runs, peer_runs);
-  std::printf("%-14s %9s %16s %18s %18s %10s %10s\n", "workload", "plain s", "dhat-cpp s (x)", "valgrind s (x)",
+  std::printf("%-17s %9s %16s %18s %18s %10s %10s\n", "workload", "plain s", "dhat-cpp s (x)", "valgrind s (x)",
               "heaptrack s (x)", "plain MiB", "dhat MiB");
-  int failed_workloads = 0;
+  // The same workloads on jemalloc (the programs linked with it), for the rows that say so: the
+  // profiled program keeps its allocator (README: Programs with their own allocator). Valgrind
+  // replaces only glibc's malloc, so it has no column there.
+  struct Row {
+    std::string workload;
+    bool on_jemalloc;
+  };
+  std::vector<Row> rows;
   for (const std::string& workload : workloads) {
+    rows.push_back({workload, false});
+  }
+  if (!jemalloc_plain.empty()) {
+    for (const std::string& workload : workloads) {
+      if (workload == "stl_churn" || workload == "new_delete_mt") {
+        rows.push_back({workload, true});
+      }
+    }
+  }
+  int failed_workloads = 0;
+  for (const Row& row : rows) {
+    const std::string& workload = row.workload;
+    const std::string& plain_binary = row.on_jemalloc ? jemalloc_plain : plain;
+    const std::string& dhat_binary = row.on_jemalloc ? jemalloc_dhat : dhat;
+    const bool with_valgrind = valgrind && !row.on_jemalloc;
     std::vector<Column> columns = {{"plain", {}, false, runs, {}, {}, false}, {"dhat", {}, true, runs, {}, {}, false}};
-    if (valgrind) {
+    if (with_valgrind) {
       columns.push_back({"valgrind",
                          {"valgrind", "--tool=dhat", "--dhat-out-file=/tmp/dhat-bench-valgrind.json"},
                          false,
@@ -156,7 +182,7 @@ int main(int argc, char** argv) {
           continue;
         }
         std::vector<std::string> command = column.prefix;
-        command.push_back(column.use_dhat_binary ? dhat : plain);
+        command.push_back(column.use_dhat_binary ? dhat_binary : plain_binary);
         command.push_back(workload);
         command.push_back(size);
         const Sample sample = measure(command);
@@ -183,12 +209,13 @@ int main(int argc, char** argv) {
       any_failed |= column.failed;
     }
     failed_workloads += any_failed ? 1 : 0;
-    std::printf("%-14s %9.3f %16s %18s %18s %10.1f %10.1f\n", workload.c_str(), base, cell(1).c_str(),
-                cell(valgrind ? 2 : 99).c_str(), cell(valgrind ? 3 : 2).c_str(), median(columns[0].rss),
+    const std::string label = row.on_jemalloc ? workload + "@je" : workload;
+    std::printf("%-17s %9.3f %16s %18s %18s %10.1f %10.1f\n", label.c_str(), base, cell(1).c_str(),
+                cell(with_valgrind ? 2 : 99).c_str(), cell(with_valgrind ? 3 : 2).c_str(), median(columns[0].rss),
                 median(columns[1].rss));
     std::fflush(stdout);
   }
-  std::printf("\nbench: %zu passed, %d failed\n", workloads.size() - static_cast<std::size_t>(failed_workloads),
+  std::printf("\nbench: %zu passed, %d failed\n", rows.size() - static_cast<std::size_t>(failed_workloads),
               failed_workloads);
   return failed_workloads == 0 ? 0 : 1;
 }
