@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 
@@ -101,6 +102,18 @@ __attribute__((always_inline)) inline void* allocate_via(NextEntryPoint& entry, 
 template <typename Function, typename... Args>
 __attribute__((always_inline)) inline void free_via(NextEntryPoint& entry, bool recorded, void* block, Args... args) {
   release_via(recorded, block, [&] { call_next_void<Function>(entry, block, args...); });
+}
+
+// A posix_memalign-like call: `*out` gets a block of `bytes` when the result is 0.
+template <typename Function>
+__attribute__((always_inline)) inline int posix_memalign_via(NextEntryPoint& entry, bool recorded, void** out,
+                                                             std::size_t alignment, std::size_t bytes,
+                                                             const void* entry_frame) {
+  const int result = call_next<Function>(entry, ENOMEM, out, alignment, bytes);
+  if (result == 0 && recorded) {
+    note_alloc(*out, bytes, entry_frame);
+  }
+  return result;
 }
 
 // A realloc-like call (`reallocate` returns the new block or null, leaving the old one): detach,

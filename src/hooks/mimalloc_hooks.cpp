@@ -221,13 +221,9 @@ DHAT_HOOK void* mi_aligned_alloc(std::size_t alignment, std::size_t size) noexce
   return DHAT_MI_ALLOC(mi_aligned_alloc, MallocAligned, size, alignment, size);
 }
 DHAT_HOOK int mi_posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
-  const bool recorded = DHAT_MI_RECORDS(mi_posix_memalign);
-  const int result =
-      call_next<int (*)(void**, std::size_t, std::size_t)>(g_mi_posix_memalign, ENOMEM, out, alignment, size);
-  if (result == 0 && recorded) {
-    dhat::hooks::note_alloc(*out, size, DHAT_ENTRY_FRAME());
-  }
-  return keep_entry_frame(result);
+  return keep_entry_frame(dhat::hooks::posix_memalign_via<int (*)(void**, std::size_t, std::size_t)>(
+      g_mi_posix_memalign, records(g_mi_posix_memalign, __builtin_return_address(0)), out, alignment, size,
+      DHAT_ENTRY_FRAME()));
 }
 DHAT_HOOK void* mi_valloc(std::size_t size) noexcept { return DHAT_MI_ALLOC(mi_valloc, Malloc, size, size); }
 DHAT_HOOK void* mi_pvalloc(std::size_t size) noexcept { return DHAT_MI_ALLOC(mi_pvalloc, Malloc, size, size); }

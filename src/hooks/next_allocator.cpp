@@ -116,11 +116,11 @@ bool same_object(const void* function, const void* malloc_function) noexcept {
 void resolve_functions(Route route) noexcept;
 void open_the_gate() noexcept;
 
-// True if this call found the route (false: found already, or being found by another thread).
-bool resolve() noexcept {  // NOLINT(readability-function-size): one lookup, step by step
+// Finds the route, unless it is found or being found by another thread.
+void resolve() noexcept {
   int expected = static_cast<int>(Route::unresolved);
   if (!g_route.compare_exchange_strong(expected, static_cast<int>(Route::resolving), std::memory_order_acq_rel)) {
-    return false;
+    return;
   }
   t_resolving = true;
   const int saved_errno = errno;
@@ -178,7 +178,6 @@ bool resolve() noexcept {  // NOLINT(readability-function-size): one lookup, ste
   errno = saved_errno;
   t_resolving = false;
   g_route.store(static_cast<int>(route), std::memory_order_release);
-  return true;
 }
 
 Route route_now() noexcept {

@@ -107,13 +107,9 @@ DHAT_HOOK void* tc_memalign(std::size_t alignment, std::size_t size) noexcept {
   return DHAT_TC_ALLOC(tc_memalign, void* (*)(std::size_t, std::size_t), size, alignment, size);
 }
 DHAT_HOOK int tc_posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
-  const bool recorded = records(g_tc_posix_memalign, __builtin_return_address(0));
-  const int result = dhat::hooks::call_next<int (*)(void**, std::size_t, std::size_t)>(g_tc_posix_memalign, ENOMEM, out,
-                                                                                       alignment, size);
-  if (result == 0 && recorded) {
-    dhat::hooks::note_alloc(*out, size, DHAT_ENTRY_FRAME());
-  }
-  return keep_entry_frame(result);
+  return keep_entry_frame(dhat::hooks::posix_memalign_via<int (*)(void**, std::size_t, std::size_t)>(
+      g_tc_posix_memalign, records(g_tc_posix_memalign, __builtin_return_address(0)), out, alignment, size,
+      DHAT_ENTRY_FRAME()));
 }
 DHAT_HOOK void* tc_valloc(std::size_t size) noexcept { return DHAT_TC_ALLOC(tc_valloc, Malloc, size, size); }
 DHAT_HOOK void* tc_pvalloc(std::size_t size) noexcept { return DHAT_TC_ALLOC(tc_pvalloc, Malloc, size, size); }
