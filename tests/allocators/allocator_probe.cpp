@@ -42,18 +42,61 @@ __attribute__((noinline)) void* probe_aligned(std::size_t n) { return aligned_al
 __attribute__((noinline)) char* probe_new(std::size_t n) { return new char[n]; }
 __attribute__((noinline)) void* probe_peak(std::size_t n) { return std::malloc(n); }
 #if defined(PROBE_JEMALLOC)
+// malloc's blocks through jemalloc's own API, all valid with jemalloc as the allocator (each
+// crashed or corrupted the heap when the hooks handed malloc's blocks to glibc): rallocx grows
+// one, xallocx resizes it in place, sallocx and malloc_usable_size measure it, dallocx frees it.
+__attribute__((noinline)) void* probe_mixed(std::size_t n) { return std::malloc(n); }
+__attribute__((noinline)) void* probe_mixed_grow(void* p, std::size_t n) { return rallocx(p, n, 0); }
+void mixed_family(std::size_t rounds) {
+  for (std::size_t r = 0; r < rounds; ++r) {
+    void* block = probe_mixed_grow(probe_mixed(64), 128);  // 64 then 128: 192 bytes, 2 blocks
+    if (sallocx(block, 0) < 128 || malloc_usable_size(block) < 128) {
+      std::abort();
+    }
+    static_cast<void>(xallocx(block, 96, 0, 0));  // a shrink in place: one more block of 96
+    dallocx(block, 0);
+  }
+}
 __attribute__((noinline)) void* probe_native(std::size_t n) { return mallocx(n, 0); }
 __attribute__((noinline)) void* probe_native_realloc(void* p, std::size_t n) { return rallocx(p, n, 0); }
 __attribute__((noinline)) void probe_native_free(void* p, std::size_t n) { sdallocx(p, n, 0); }
 __attribute__((noinline)) void* probe_native_aligned(std::size_t n) { return mallocx(n, MALLOCX_ALIGN(64)); }
 __attribute__((noinline)) void probe_native_free_aligned(void* p) { dallocx(p, MALLOCX_ALIGN(64)); }
 #elif defined(PROBE_TCMALLOC)
+// malloc's blocks through tcmalloc's own API: tc_realloc grows one, tc_malloc_size measures it,
+// tc_free frees it.
+__attribute__((noinline)) void* probe_mixed(std::size_t n) { return std::malloc(n); }
+__attribute__((noinline)) void* probe_mixed_grow(void* p, std::size_t n) { return tc_realloc(p, n); }
+void mixed_family(std::size_t rounds) {
+  for (std::size_t r = 0; r < rounds; ++r) {
+    void* block = probe_mixed_grow(probe_mixed(64), 128);
+    if (tc_malloc_size(block) < 128) {
+      std::abort();
+    }
+    void* other = tc_realloc(block, 96);  // a shrink: one more block of 96
+    tc_free(other);
+  }
+}
 __attribute__((noinline)) void* probe_native(std::size_t n) { return tc_malloc(n); }
 __attribute__((noinline)) void* probe_native_realloc(void* p, std::size_t n) { return tc_realloc(p, n); }
 __attribute__((noinline)) void probe_native_free(void* p, std::size_t n) { tc_free_sized(p, n); }
 __attribute__((noinline)) void* probe_native_aligned(std::size_t n) { return tc_new_aligned(n, std::align_val_t{64}); }
 __attribute__((noinline)) void probe_native_free_aligned(void* p) { tc_delete_aligned(p, std::align_val_t{64}); }
 #elif defined(PROBE_MIMALLOC)
+// malloc's blocks through mimalloc's own API: mi_realloc grows one, mi_usable_size measures it,
+// mi_free frees it.
+__attribute__((noinline)) void* probe_mixed(std::size_t n) { return std::malloc(n); }
+__attribute__((noinline)) void* probe_mixed_grow(void* p, std::size_t n) { return mi_realloc(p, n); }
+void mixed_family(std::size_t rounds) {
+  for (std::size_t r = 0; r < rounds; ++r) {
+    void* block = probe_mixed_grow(probe_mixed(64), 128);
+    if (mi_usable_size(block) < 128) {
+      std::abort();
+    }
+    void* other = mi_realloc(block, 96);  // a shrink: one more block of 96
+    mi_free(other);
+  }
+}
 __attribute__((noinline)) void* probe_native(std::size_t n) { return mi_malloc(n); }
 __attribute__((noinline)) void* probe_native_realloc(void* p, std::size_t n) { return mi_realloc(p, n); }
 __attribute__((noinline)) void probe_native_free(void* p, std::size_t n) { mi_free_size(p, n); }
@@ -79,13 +122,16 @@ void work(std::size_t rounds, std::vector<void*>* kept) {
     std::free(probe_aligned(128));
     delete[] probe_new(64);
 #if defined(PROBE_JEMALLOC) || defined(PROBE_TCMALLOC) || defined(PROBE_MIMALLOC)
-    std::free(probe_native(300));                  // the allocator's block, freed with free()
-    probe_native_free(probe_malloc(500), 500);     // malloc's block, freed by the allocator's own
+    std::free(probe_native(300));                               // the allocator's block, freed with free()
+    probe_native_free(probe_malloc(500), 500);                  // malloc's block, freed by the allocator's own
     void* grown = probe_native_realloc(probe_native(50), 150);  // 200 bytes in 2 blocks
     probe_native_free(grown, 150);
     probe_native_free_aligned(probe_native_aligned(256));
 #endif
   }
+#if defined(PROBE_JEMALLOC) || defined(PROBE_TCMALLOC) || defined(PROBE_MIMALLOC)
+  mixed_family(rounds);
+#endif
 }
 
 using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
