@@ -78,10 +78,10 @@ PpId intern_stack(RecorderState& s, const RawStack& stack, std::uint32_t generat
   return pp;
 }
 
-DHAT_CAPTURE_PATH void capture(const RecorderState& s, CapturedStack& c, const void* entry_frame) noexcept {
+DHAT_CAPTURE_PATH void capture(const RecorderState& s, CapturedStack& c, EntryFrame entry_frame) noexcept {
   const std::size_t max_frames = s.settings.max_frames;
   c.generation = g_generation.load(std::memory_order_relaxed);
-  if (entry_frame == nullptr || s.settings.unwinder != Unwinder::cfi_cache) {
+  if (!has_entry_frame(entry_frame) || s.settings.unwinder != Unwinder::cfi_cache) {
     capture_stack(c.stack, max_frames);
     return;
   }

@@ -27,7 +27,7 @@ struct CapturedStack {
 
 // Walks from the program's frame (`entry_frame`, the hook's own frame address; null: from here,
 // trimming the profiler's frames), unless this thread's memo already knows the walk.
-void capture(const RecorderState& s, CapturedStack& c, const void* entry_frame) noexcept;
+void capture(const RecorderState& s, CapturedStack& c, EntryFrame entry_frame) noexcept;
 
 // Interns `stack` into run `generation`'s table; kNoPp if memory ran out or another run has
 // started since the stack was captured. Takes the stack table's lock.

@@ -15,11 +15,23 @@ struct CacheSlot {
 };
 CacheSlot g_cache[kCacheSlots];
 
+// A rule in 64 bits: flags in bits 0-7, the frame pointer's offset in 8-23 and the return
+// address's in 24-39 (int16 each), the CFA's offset in 40-63 (int24). A rule whose offsets do
+// not fit is not cached and counts as unmodelled (libgcc walks such a stack).
+constexpr std::uint64_t kValid = 1, kCfaFromFp = 2, kFpSaved = 4, kOutermost = 8, kNoFde = 16, kSigned = 32;
+
+bool fits(const dhat::core::UnwindRule& r) {
+  return r.fp_offset >= -32768 && r.fp_offset <= 32767 && r.return_address_offset >= -32768 &&
+         r.return_address_offset <= 32767 && r.cfa_offset >= -(1 << 23) && r.cfa_offset < (1 << 23);
+}
+
 std::uint64_t pack(const dhat::core::UnwindRule& r) {
-  return (r.valid ? 1ULL : 0ULL) | (r.cfa_from_rbp ? 2ULL : 0ULL) | (r.rbp_saved ? 4ULL : 0ULL) |
-         (r.outermost ? 8ULL : 0ULL) | (r.no_fde ? 16ULL : 0ULL) |
-         (static_cast<std::uint64_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(r.rbp_offset))) << 8) |
-         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(r.cfa_offset)) << 32);
+  return (r.valid ? kValid : 0) | (r.cfa_from_fp ? kCfaFromFp : 0) | (r.fp_saved ? kFpSaved : 0) |
+         (r.outermost ? kOutermost : 0) | (r.no_fde ? kNoFde : 0) | (r.return_address_signed ? kSigned : 0) |
+         (static_cast<std::uint64_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(r.fp_offset))) << 8) |
+         (static_cast<std::uint64_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(r.return_address_offset)))
+          << 24) |
+         (static_cast<std::uint64_t>(r.cfa_offset) << 40);
 }
 
 // The packed rule for the code at `pc`.
@@ -33,39 +45,47 @@ std::uint64_t cached_rule(std::uintptr_t pc) {
     }
   }
   const dhat::core::UnwindRule rule = dhat::core::rule_for_pc(pc);
-  const std::uint64_t packed = pack(rule);
-  const bool fits = rule.rbp_offset >= -32768 && rule.rbp_offset <= 32767;
-  if (fits) {
-    slot.pc.store(0, std::memory_order_release);
-    slot.packed.store(packed, std::memory_order_release);
-    slot.pc.store(pc, std::memory_order_release);
+  if (!fits(rule)) {
+    return 0;  // an offset that does not fit: an unmodelled rule (invalid)
   }
-  return fits ? packed : 0;  // an rbp offset that does not fit: an unmodelled rule (invalid)
+  const std::uint64_t packed = pack(rule);
+  slot.pc.store(0, std::memory_order_release);
+  slot.packed.store(packed, std::memory_order_release);
+  slot.pc.store(pc, std::memory_order_release);
+  return packed;
 }
 
 // Packed-rule fields, read without unpacking on the walk's hot loop.
-constexpr bool rule_valid(std::uint64_t r) { return (r & 1) != 0; }
-constexpr bool rule_ends_stack(std::uint64_t r) { return (r & (8 | 16)) != 0; }  // outermost or no FDE
-constexpr bool rule_cfa_from_rbp(std::uint64_t r) { return (r & 2) != 0; }
-constexpr bool rule_rbp_saved(std::uint64_t r) { return (r & 4) != 0; }
-constexpr std::intptr_t rule_rbp_offset(std::uint64_t r) {
+constexpr bool rule_valid(std::uint64_t r) { return (r & kValid) != 0; }
+constexpr bool rule_ends_stack(std::uint64_t r) { return (r & (kOutermost | kNoFde)) != 0; }
+constexpr bool rule_cfa_from_fp(std::uint64_t r) { return (r & kCfaFromFp) != 0; }
+constexpr bool rule_fp_saved(std::uint64_t r) { return (r & kFpSaved) != 0; }
+constexpr bool rule_signed(std::uint64_t r) { return (r & kSigned) != 0; }
+constexpr std::intptr_t rule_fp_offset(std::uint64_t r) {
   return static_cast<std::int16_t>(static_cast<std::uint16_t>(r >> 8));
 }
-constexpr std::intptr_t rule_cfa_offset(std::uint64_t r) {
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(r >> 32));
+constexpr std::intptr_t rule_return_address_offset(std::uint64_t r) {
+  return static_cast<std::int16_t>(static_cast<std::uint16_t>(r >> 24));
 }
+constexpr std::intptr_t rule_cfa_offset(std::uint64_t r) { return static_cast<std::int64_t>(r) >> 40; }
 
 // One step up the stack with a valid rule: false if the result makes no sense.
 inline bool step(std::uint64_t rule, dhat::core::CallerFrame& regs) {
-  const std::uintptr_t cfa = (rule_cfa_from_rbp(rule) ? regs.rbp : regs.rsp) + rule_cfa_offset(rule);
-  if (cfa <= regs.rsp) {
+  using namespace dhat::core;
+  const std::uintptr_t cfa = (rule_cfa_from_fp(rule) ? regs.fp : regs.sp) + rule_cfa_offset(rule);
+  if (cfa <= regs.sp) {
     return false;  // a caller's frame is always above its callee's: something is off
   }
-  regs.ip = *reinterpret_cast<const std::uintptr_t*>(cfa - 8);
-  if (rule_rbp_saved(rule)) {
-    regs.rbp = *reinterpret_cast<const std::uintptr_t*>(cfa + rule_rbp_offset(rule));
+  if constexpr (kReturnAddressAtFixedOffset) {
+    regs.ip = *reinterpret_cast<const std::uintptr_t*>(cfa + kReturnAddressFromCfa);
+  } else {
+    const std::uintptr_t saved = *reinterpret_cast<const std::uintptr_t*>(cfa + rule_return_address_offset(rule));
+    regs.ip = rule_signed(rule) ? strip_return_address(saved) : saved;
   }
-  regs.rsp = cfa;
+  if (rule_fp_saved(rule)) {
+    regs.fp = *reinterpret_cast<const std::uintptr_t*>(cfa + rule_fp_offset(rule));
+  }
+  regs.sp = cfa;
   return true;
 }
 
@@ -117,7 +137,7 @@ DHAT_CAPTURE_PATH bool cfi_capture(RawStack& out, std::size_t max_frames,
                                    bool (*is_profiler_frame)(std::uintptr_t)) noexcept {
   // This function keeps a frame pointer (it takes its own frame address), so its caller's
   // registers are known exactly.
-  return walk(caller_frame_of(__builtin_frame_address(0)), out, max_frames, is_profiler_frame, nullptr);
+  return walk(caller_frame_of(DHAT_ENTRY_FRAME()), out, max_frames, is_profiler_frame, nullptr);
 }
 
 bool cfi_walk(const CallerFrame& start, RawStack& out, std::size_t max_frames, WalkTrace* trace) noexcept {

@@ -1,9 +1,11 @@
-// A fast, exact stack walker for x86-64: DWARF call-frame information (the same .eh_frame data
-// libgcc's unwinder uses), evaluated once per return address (dwarf_cfi.hpp) and cached here.
+// A fast, exact stack walker (x86-64 and AArch64): DWARF call-frame information (the same
+// .eh_frame data libgcc's unwinder uses), evaluated once per return address (dwarf_cfi.hpp) and
+// cached here.
 //
 // Contract: `cfi_capture` fills `out` with the same return addresses _Unwind_Backtrace would give,
 // or returns false (having filled nothing useful) when it meets a frame whose rule it does not
-// model (CFA not based on rsp/rbp, expressions, signal frames, a register-held rbp); the caller
+// model (CFA not based on the stack or frame pointer, expressions, signal frames, a frame pointer
+// or return address held in a register); the caller
 // then falls back to libgcc. Never allocates, never locks: the rule cache is a fixed table of
 // atomics. The rules come from dwarf_cfi.hpp.
 #pragma once

@@ -5,19 +5,17 @@
 //
 // Why not clock_gettime per event: it costs ~24 ns here even through the vDSO, twice per
 // allocation/free pair, which was a quarter of the profiler's time on a tight new/delete loop.
-// The CPU's invariant time-stamp counter costs ~10 ns. Its rate is measured against
-// CLOCK_MONOTONIC over the run's first 10 ms (clock_gettime until then), and again at 1 s; each
-// recalibration starts from the current reading, so time never jumps back. Without an invariant
-// TSC (cpuid says so) every reading is clock_gettime.
+// The CPU's invariant cycle counter (x86-64's time-stamp counter, AArch64's generic timer; "TSC"
+// below for both, core/arch.hpp) costs ~10 ns. Its rate is measured against CLOCK_MONOTONIC over
+// the run's first 10 ms (clock_gettime until then), and again at 1 s; each recalibration starts
+// from the current reading, so time never jumps back. Without an invariant counter (x86-64's
+// cpuid says so) every reading is clock_gettime.
 #pragma once
-
-#include <cpuid.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <x86intrin.h>
 
 #include <cstdint>
 #include <ctime>
+
+#include "core/arch.hpp"  // the cycle counter
 
 namespace dhat::core {
 
@@ -27,37 +25,12 @@ inline std::uint64_t monotonic_ns() noexcept {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000U + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-// Whether the kernel keeps time with the TSC (the clocksource file names "tsc"). Linux checks at
-// boot that the counters of all CPUs agree and its watchdog switches away from the TSC if they
-// drift: only then may stamps taken on different CPUs be compared. open/read, not stdio: this
-// runs inside the malloc hooks' process and must not allocate.
-inline bool kernel_clock_is_tsc(
-    const char* path = "/sys/devices/system/clocksource/clocksource0/current_clocksource") noexcept {
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  char name[16] = {};
-  const ssize_t got = read(fd, name, sizeof(name) - 1);
-  close(fd);
-  return got >= 3 && name[0] == 't' && name[1] == 's' && name[2] == 'c' && (got == 3 || name[3] == '\n');
-}
-
-inline bool has_invariant_tsc() noexcept {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid(0x80000000U, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007U) {
-    return false;
-  }
-  __get_cpuid(0x80000007U, &eax, &ebx, &ecx, &edx);
-  return (edx & (1U << 8)) != 0;
-}
-
 class ProfileClock {
  public:
   void start() noexcept {
-    use_tsc_ = has_invariant_tsc();
+    use_tsc_ = counter_is_invariant();
     start_ns_ = monotonic_ns();
-    start_tsc_ = __rdtsc();
+    start_tsc_ = read_counter();
     anchor_tsc_ = start_tsc_;
     anchor_ns_ = start_ns_;
     calibrations_ = 0;
@@ -69,7 +42,7 @@ class ProfileClock {
   // going through nanoseconds, a calibration check and a division by 1000 per event was 8% of a
   // profiled new/delete loop.
   std::uint64_t now_us() noexcept {
-    const std::uint64_t since_anchor = __rdtsc() - anchor_tsc_;
+    const std::uint64_t since_anchor = read_counter() - anchor_tsc_;
     if (since_anchor < fast_ticks_) {
       return extrapolated_us(since_anchor);
     }
@@ -77,8 +50,8 @@ class ProfileClock {
   }
 
   // Whether readings are extrapolated from the TSC (threads may then stamp events themselves
-  // with __rdtsc() and have them converted later by us_at_tsc).
-  bool uses_tsc() const noexcept { return use_tsc_; }
+  // with read_counter() and have them converted later by us_at_tsc).
+  bool uses_counter() const noexcept { return use_tsc_; }
 
   // A now_ns() reading in microseconds since start.
   std::uint64_t us_since_start(std::uint64_t ns) const noexcept {
@@ -107,7 +80,7 @@ class ProfileClock {
   // Nanoseconds on the CLOCK_MONOTONIC scale (extrapolated from the TSC once calibrated).
   std::uint64_t now_ns() noexcept {
     if (ns_per_tick_q32_ != 0) {
-      const std::uint64_t ns = extrapolated_ns(__rdtsc());
+      const std::uint64_t ns = extrapolated_ns(read_counter());
       if (calibrations_ >= 2 || ns - anchor_ns_ < kRecalibrateAfterNs) {
         return ns;
       }
@@ -128,7 +101,7 @@ class ProfileClock {
   }
 
   std::uint64_t extrapolated_ns(std::uint64_t tsc) const noexcept {
-    __extension__ using Wide = unsigned __int128;  // GCC and Clang on x86-64
+    __extension__ using Wide = unsigned __int128;  // GCC and Clang on 64-bit targets
     return anchor_ns_ + static_cast<std::uint64_t>((static_cast<Wide>(tsc - anchor_tsc_) * ns_per_tick_q32_) >> 32);
   }
 
@@ -138,7 +111,7 @@ class ProfileClock {
     if (!use_tsc_) {
       return ns < last_slow_ns_ ? last_slow_ns_ : (last_slow_ns_ = ns);
     }
-    const std::uint64_t tsc = __rdtsc();
+    const std::uint64_t tsc = read_counter();
     if (ns_per_tick_q32_ != 0) {
       // Never before a reading already handed out, by now_ns() or by now_us().
       const std::uint64_t extrapolated = extrapolated_ns(tsc);

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/arch.hpp"
 #include "core/reentrancy_guard.hpp"
 
 #include <dlfcn.h>
@@ -23,10 +24,13 @@ namespace dhat::core {
 
 namespace {
 
-// x86-64's DWARF register numbers (System V psABI, "DWARF Register Number Mapping").
-constexpr int kRegRbp = 6;
-constexpr int kRegRsp = 7;
-constexpr int kRegReturnAddress = 16;
+// The registers the walker models (core/arch.hpp).
+constexpr int kRegFp = kDwarfFp;
+constexpr int kRegSp = kDwarfSp;
+constexpr int kRegReturnAddress = kDwarfReturnAddress;
+// AArch64's DW_CFA_AARCH64_negate_ra_state: the return address is signed from here on (or no
+// longer). The same opcode is SPARC's DW_CFA_GNU_window_save, meaningless elsewhere.
+constexpr std::uint8_t kCfaNegateRaState = 0x2d;
 
 struct Reader {
   const std::uint8_t* p;
@@ -146,13 +150,15 @@ struct Reader {
 
 // The unwinding state the CFA program builds: only what UnwindRule needs.
 struct CfaState {
-  int cfa_reg = kRegRsp;
-  std::int64_t cfa_offset = 8;
-  bool rbp_saved = false;
-  std::int64_t rbp_offset = 0;
-  bool return_address_ok = true;  // saved at CFA - 8, as the x86-64 ABI's CIEs say
+  int cfa_reg = kRegSp;
+  std::int64_t cfa_offset = 0;
+  bool fp_saved = false;
+  std::int64_t fp_offset = 0;
+  // x86-64's CIEs all say CFA - 8 (the call pushed it there); AArch64's say nothing (it is in x30).
+  bool return_address_saved = kReturnAddressAtFixedOffset;
+  std::int64_t return_address_offset = kReturnAddressFromCfa;
   bool return_address_undefined = false;
-  bool unsupported = false;
+  bool return_address_signed = false;
 };
 
 // Runs CFA instructions [p, end) while the location is <= target. Returns false on an
@@ -164,12 +170,24 @@ bool run_cfa_program(Reader code, std::uintptr_t start_loc, std::uintptr_t targe
   int depth = 0;
   std::uintptr_t loc = start_loc;
   auto set_register = [&](std::uint64_t reg, bool saved, std::int64_t offset) {
-    if (reg == static_cast<std::uint64_t>(kRegRbp)) {
-      state.rbp_saved = saved;
-      state.rbp_offset = offset;
+    if (reg == static_cast<std::uint64_t>(kRegFp)) {
+      state.fp_saved = saved;
+      state.fp_offset = offset;
     } else if (reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
-      state.return_address_ok = saved && offset == -8;
+      state.return_address_saved = saved;
+      state.return_address_offset = offset;
       state.return_address_undefined = false;
+    }
+  };
+  // DW_CFA_restore: the register's rule as the CIE left it.
+  auto restore_register = [&](std::uint64_t reg) {
+    if (reg == static_cast<std::uint64_t>(kRegFp)) {
+      state.fp_saved = initial.fp_saved;
+      state.fp_offset = initial.fp_offset;
+    } else if (reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
+      state.return_address_saved = initial.return_address_saved;
+      state.return_address_offset = initial.return_address_offset;
+      state.return_address_undefined = initial.return_address_undefined;
     }
   };
   while (code.more()) {
@@ -183,10 +201,7 @@ bool run_cfa_program(Reader code, std::uintptr_t start_loc, std::uintptr_t targe
       set_register(low, true, static_cast<std::int64_t>(code.uleb()) * data_align);
       continue;
     } else if (high == DW_CFA_restore) {
-      if (low == kRegRbp) {
-        state.rbp_saved = initial.rbp_saved;
-        state.rbp_offset = initial.rbp_offset;
-      }
+      restore_register(low);
       continue;
     } else {
       switch (op) {
@@ -206,28 +221,24 @@ bool run_cfa_program(Reader code, std::uintptr_t start_loc, std::uintptr_t targe
           set_register(reg, true, static_cast<std::int64_t>(code.uleb()) * data_align);
           continue;
         }
-        case DW_CFA_restore_extended: {
-          if (code.uleb() == static_cast<std::uint64_t>(kRegRbp)) {
-            state.rbp_saved = initial.rbp_saved;
-            state.rbp_offset = initial.rbp_offset;
-          }
+        case DW_CFA_restore_extended:
+          restore_register(code.uleb());
           continue;
-        }
         case DW_CFA_undefined:
         case DW_CFA_same_value: {
           const std::uint64_t reg = code.uleb();
           if (reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
             state.return_address_undefined = op == DW_CFA_undefined;  // the outermost frame
-            state.return_address_ok = false;
-          } else if (reg == static_cast<std::uint64_t>(kRegRbp)) {
-            state.rbp_saved = false;
+            state.return_address_saved = false;
+          } else if (reg == static_cast<std::uint64_t>(kRegFp)) {
+            state.fp_saved = false;
           }
           continue;
         }
         case DW_CFA_register: {  // a register saved in another register
           const std::uint64_t reg = code.uleb();
           code.uleb();
-          if (reg == static_cast<std::uint64_t>(kRegRbp) || reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
+          if (reg == static_cast<std::uint64_t>(kRegFp) || reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
             return false;
           }
           continue;
@@ -274,11 +285,17 @@ bool run_cfa_program(Reader code, std::uintptr_t start_loc, std::uintptr_t targe
           const std::uint64_t reg = code.uleb();
           const std::uint64_t length = code.uleb();
           code.p += length;
-          if (reg == static_cast<std::uint64_t>(kRegRbp) || reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
+          if (reg == static_cast<std::uint64_t>(kRegFp) || reg == static_cast<std::uint64_t>(kRegReturnAddress)) {
             return false;
           }
           continue;
         }
+        case kCfaNegateRaState:
+          if (!kSignedReturnAddresses) {
+            return false;  // SPARC's window save: not this architecture's code
+          }
+          state.return_address_signed = !state.return_address_signed;
+          continue;
         default:  // DW_CFA_def_cfa_expression, DW_CFA_set_loc, DW_CFA_val_offset, ...: not modelled
           return false;
       }
@@ -452,6 +469,8 @@ UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
         }
       } else if (*a == 'L') {
         c.u8();
+      } else if (*a == 'B' && kSignedReturnAddresses) {
+        // AArch64: return addresses signed with the B key; stripping needs no key.
       } else {
         return rule;  // 'S' (signal frames) and anything unknown: let libgcc handle it
       }
@@ -485,14 +504,17 @@ UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
     rule.outermost = true;
     return rule;
   }
-  if ((state.cfa_reg != kRegRsp && state.cfa_reg != kRegRbp) || !state.return_address_ok) {
-    return rule;
+  if ((state.cfa_reg != kRegSp && state.cfa_reg != kRegFp) || !state.return_address_saved ||
+      (kReturnAddressAtFixedOffset && state.return_address_offset != kReturnAddressFromCfa)) {
+    return rule;  // the return address still in its register, or somewhere else: libgcc's job
   }
   rule.valid = true;
-  rule.cfa_from_rbp = state.cfa_reg == kRegRbp;
+  rule.cfa_from_fp = state.cfa_reg == kRegFp;
   rule.cfa_offset = static_cast<std::int32_t>(state.cfa_offset);
-  rule.rbp_saved = state.rbp_saved;
-  rule.rbp_offset = static_cast<std::int32_t>(state.rbp_offset);
+  rule.fp_saved = state.fp_saved;
+  rule.fp_offset = static_cast<std::int32_t>(state.fp_offset);
+  rule.return_address_offset = static_cast<std::int32_t>(state.return_address_offset);
+  rule.return_address_signed = state.return_address_signed;
   return rule;
 }
 

@@ -1,4 +1,4 @@
-// A thread's ring of heap events, stamped with the time-stamp counter, waiting to be applied to
+// A thread's ring of heap events, stamped with the cycle counter (core/arch.hpp), waiting to be applied to
 // the profile in time order by whichever thread holds the recorder's lock next (thread_merge.hpp).
 //
 // Contract: one producer (the owning thread) and one consumer at a time (a thread holding the
@@ -8,7 +8,8 @@
 // the consumer reads the counter before it reads the marks (see `stamp_and_publish`). So the
 // events of all threads come out in one order that every thread's own order, and every
 // happens-before between threads (a free, then the malloc that reuses the address elsewhere),
-// agrees with. This needs a TSC that runs at one rate and agrees across cores (invariant TSC).
+// agrees with. This needs a counter that runs at one rate and agrees across cores (x86-64: an
+// invariant TSC the kernel trusts; AArch64: the generic timer, by definition).
 //
 // Why: with threads, one shared lock per event cost 18x the plain run on four threads (each
 // event moved the lock's cache line and the tables' lines between cores). A ring event costs
@@ -16,12 +17,11 @@
 // batches.
 #pragma once
 
-#include <x86intrin.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "core/arch.hpp"  // the cycle counter
 #include "core/heap_event.hpp"
 #include "core/internal_check.hpp"
 #include "core/internal_pages.hpp"
@@ -35,19 +35,12 @@ struct StampedEvent {
 };
 static_assert(sizeof(StampedEvent) == 32, "two events per cache line");
 
-// A TSC reading taken only after every earlier instruction (a store of the in-flight mark
+// A counter reading taken only after every earlier instruction (a store of the in-flight mark
 // included) has completed.
-inline std::uint64_t tsc_after_earlier() noexcept {
-  _mm_lfence();
-  return __rdtsc();
-}
+inline std::uint64_t tsc_after_earlier() noexcept { return counter_after_earlier(); }
 
-// A TSC reading that completes before any later load starts.
-inline std::uint64_t tsc_before_later() noexcept {
-  const std::uint64_t tsc = __rdtsc();
-  _mm_lfence();
-  return tsc;
-}
+// A counter reading that completes before any later load starts.
+inline std::uint64_t tsc_before_later() noexcept { return counter_before_later(); }
 
 class EventRing {
  public:
@@ -92,7 +85,7 @@ class EventRing {
     slot.tsc = tsc;
     slot.event = event;
     // The consumer last read the slots ahead: claim them for writing before they are needed.
-    asm volatile("prefetchw %0" : : "m"(events_.at[(head + kPrefetchAhead) % kCapacity]));
+    prefetch_for_write(&events_.at[(head + kPrefetchAhead) % kCapacity]);
     head_.store(head + 1, std::memory_order_release);
     in_flight_.store(kIdle, std::memory_order_release);
   }
@@ -125,14 +118,14 @@ class EventRing {
 
  private:
   // Written by the producer on every event, read by the consumer.
-  alignas(64) std::atomic<std::uint64_t> in_flight_{kIdle};
+  alignas(kCacheLineBytes) std::atomic<std::uint64_t> in_flight_{kIdle};
   std::atomic<std::uint64_t> head_{0};
   std::uint64_t cached_tail_ = 0;  // producer's copy of tail_, so it rarely reads the consumer's line
   std::uint64_t last_tsc_ = 0;
   bool fenced_marks_ = true;
   static constexpr std::size_t kPrefetchAhead = 8;
   // Written by the consumer.
-  alignas(64) std::atomic<std::uint64_t> tail_{0};
+  alignas(kCacheLineBytes) std::atomic<std::uint64_t> tail_{0};
   // Not initialized: the ring lives in fresh zeroed pages (thread_merge.cpp), and writing its
   // 256 KiB at construction made every thread hold all of it (292 KiB of RSS per thread, 1,000
   // parked threads: 11 MB -> 304 MB). Untouched, a thread holds the pages its events reached.
@@ -140,7 +133,7 @@ class EventRing {
     StampedEvent at[kCapacity];
     Slots() noexcept {}  // NOLINT(modernize-use-equals-default): `= default` would initialize
   };
-  alignas(64) Slots events_;
+  alignas(kCacheLineBytes) Slots events_;
 };
 
 }  // namespace dhat::core

@@ -89,7 +89,7 @@ class LiveTable {
     // faster than with a hash of each address on its own.
     constexpr std::size_t kLine = 4;
     const std::uint64_t mixed = (address >> 7) * 0x9E3779B97F4A7C15ULL;
-    __extension__ using Wide = unsigned __int128;  // GCC and Clang on x86-64
+    __extension__ using Wide = unsigned __int128;  // GCC and Clang on 64-bit targets
     const auto line = static_cast<std::size_t>((static_cast<Wide>(mixed) * (slot_count / kLine)) >> 64);
     return line * kLine + (((address >> 5) + (mixed >> 40)) & (kLine - 1));
   }

@@ -119,7 +119,7 @@ void replay(const HeldEvent& e) {
   }
 }
 
-DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, const void* entry_frame) {
+DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, EntryFrame entry_frame) {
   // Marked from the walk to the event's publication: a signal handler that interrupts any of it
   // has its events held (and recorded when record_alloc returns), where a ReentrancyGuard over
   // the walk passed them through unrecorded.
@@ -166,8 +166,9 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   s->rss.start(s->clock.now_us(), settings.record_rss && !settings.ad_hoc);
   // Buffered events are ordered by their TSC stamps across CPUs: only with counters the kernel
   // trusts to agree. Otherwise each event takes the lock (slower, same numbers).
-  g_buffered.store(settings.thread_buffers && !settings.ad_hoc && s->clock.uses_tsc() && kernel_clock_is_tsc(),
-                   std::memory_order_relaxed);
+  g_buffered.store(
+      settings.thread_buffers && !settings.ad_hoc && s->clock.uses_counter() && counters_agree_across_cpus(),
+      std::memory_order_relaxed);
   set_phase(settings.ad_hoc ? Phase::ad_hoc : Phase::recording);
   return true;
 }
@@ -206,7 +207,7 @@ void replay_held_events() noexcept {
   }
 }
 
-DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, const void* entry_frame) noexcept {
+DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, EntryFrame entry_frame) noexcept {
   const ReplayHeldEventsOnReturn replay_after;
   if (t_inside_profiler || block == nullptr) {
     return;  // the profiler's own allocation (inside a ReentrancyGuard)
@@ -279,7 +280,7 @@ ReallocTicket realloc_detach(void* old_block) noexcept {
 }
 
 DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
-                                      const void* entry_frame) noexcept {
+                                      EntryFrame entry_frame) noexcept {
   const ReplayHeldEventsOnReturn replay_after;
   if (__builtin_expect(ticket.held, 0)) {
     ReentrancyGuard guard;  // the capture's own allocations, if any, are not the handler's

@@ -51,9 +51,9 @@ struct RecorderSettings {
 // Starts a run; false if one is running or stopped but not yet released.
 [[nodiscard]] bool start_recording(const RecorderSettings& settings) noexcept;
 
-// `entry_frame`: __builtin_frame_address(0) of the hook the program called, so that the walk
+// `entry_frame`: DHAT_ENTRY_FRAME() of the hook the program called (core/arch.hpp), so that the walk
 // starts at the program's frame; null: walk from here and trim the profiler's frames.
-void record_alloc(void* block, std::size_t bytes, const void* entry_frame = nullptr) noexcept;
+void record_alloc(void* block, std::size_t bytes, EntryFrame entry_frame = {}) noexcept;
 void record_free(void* block) noexcept;
 // A hint that `block` is about to be freed: starts loading what record_free will look at.
 // (Inserts need no such hint: the live table prefetches them itself while they wait.)
@@ -69,7 +69,7 @@ struct ReallocTicket {
 };
 [[nodiscard]] ReallocTicket realloc_detach(void* old_block) noexcept;
 void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
-                    const void* entry_frame = nullptr) noexcept;
+                    EntryFrame entry_frame = {}) noexcept;
 
 // One ad hoc event at the caller's stack (only during an ad hoc run).
 void record_ad_hoc_event(std::uint64_t weight) noexcept;

@@ -57,11 +57,11 @@ inline constexpr int kWatermarkSlots = 32;
 struct RecorderState {
   // The lock has a cache line to itself: threads waiting for it read it over and over, which
   // would otherwise keep stealing the line of whatever the holder is writing next to it.
-  alignas(64) SpinLock mutex;
+  alignas(kCacheLineBytes) SpinLock mutex;
   // Guards `stacks` (and `stacks_generation`) against threads interning new stacks without
   // `mutex`, which a thread applying a batch of events holds for a while.
-  alignas(64) SpinLock stacks_mutex;
-  alignas(64) RecorderSettings settings;
+  alignas(kCacheLineBytes) SpinLock stacks_mutex;
+  alignas(kCacheLineBytes) RecorderSettings settings;
   ProfileClock clock;
   StackTable stacks;
   std::uint32_t stacks_generation = 0;   // the run the stack table belongs to

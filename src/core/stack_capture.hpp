@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/arch.hpp"  // CallerFrame, EntryFrame, caller_frame_of
+
 // Marks a function that can be on the stack while a capture runs (hooks, recorder entry points).
 #define DHAT_CAPTURE_PATH __attribute__((section("dhat_text"), noinline))
 
@@ -17,22 +19,6 @@ namespace dhat::core {
 
 // Upper bound of frames per program point (Options::max_frames is clamped to it).
 inline constexpr std::size_t kMaxFramesLimit = 128;
-
-// The registers of a frame: where it executes (a return address into it), its stack pointer
-// and its frame pointer register. The capture starts from the frame that called the profiler.
-struct CallerFrame {
-  std::uintptr_t ip = 0;
-  std::uintptr_t rsp = 0;
-  std::uintptr_t rbp = 0;
-};
-
-// The caller of the function whose __builtin_frame_address(0) is `frame_address`. Taking that
-// address makes GCC and Clang give the function a standard frame (push rbp; mov rbp, rsp), so
-// the return address is at frame + 8, the caller's rbp at frame, its rsp at frame + 16.
-inline CallerFrame caller_frame_of(const void* frame_address) noexcept {
-  const auto* frame = static_cast<const std::uintptr_t*>(frame_address);
-  return CallerFrame{frame[1], reinterpret_cast<std::uintptr_t>(frame) + 16, frame[0]};
-}
 
 struct RawStack {
   std::uintptr_t frames[kMaxFramesLimit];

@@ -49,7 +49,7 @@ struct StackMemo {
 
   // The set for a walk starting at `start`.
   std::size_t set_of(const CallerFrame& start) const noexcept {
-    const std::uint64_t key = (start.ip ^ (start.rsp << 17)) * 0x9E3779B97F4A7C15ULL;
+    const std::uint64_t key = (start.ip ^ (start.sp << 17)) * 0x9E3779B97F4A7C15ULL;
     return static_cast<std::size_t>(key >> (64 - kSetBits));
   }
   StackMemoEntry& way(std::size_t set, std::size_t index) noexcept { return entries[set * kWays + index]; }

@@ -93,7 +93,7 @@ __attribute__((always_inline)) inline bool records(NextEntryPoint& entry, const 
 // An allocation of `bytes` by the next definition (called with `args`).
 template <typename Function, typename... Args>
 __attribute__((always_inline)) inline void* allocate_via(NextEntryPoint& entry, bool recorded, std::size_t bytes,
-                                                         const void* entry_frame, Args... args) {
+                                                         core::EntryFrame entry_frame, Args... args) {
   void* block = call_next<Function>(entry, static_cast<void*>(nullptr), args...);
   return recorded ? note_alloc(block, bytes, entry_frame) : block;
 }
@@ -108,7 +108,7 @@ __attribute__((always_inline)) inline void free_via(NextEntryPoint& entry, bool 
 template <typename Function>
 __attribute__((always_inline)) inline int posix_memalign_via(NextEntryPoint& entry, bool recorded, void** out,
                                                              std::size_t alignment, std::size_t bytes,
-                                                             const void* entry_frame) {
+                                                             core::EntryFrame entry_frame) {
   const int result = call_next<Function>(entry, ENOMEM, out, alignment, bytes);
   if (result == 0 && recorded) {
     note_alloc(*out, bytes, entry_frame);
@@ -120,7 +120,7 @@ __attribute__((always_inline)) inline int posix_memalign_via(NextEntryPoint& ent
 // call, attach, as malloc_hooks.cpp's realloc.
 template <typename Reallocate>
 __attribute__((always_inline)) inline void* reallocate_via(bool recorded, void* old_block, std::size_t bytes,
-                                                           const void* entry_frame, Reallocate&& reallocate) {
+                                                           core::EntryFrame entry_frame, Reallocate&& reallocate) {
   if (!recorded) {
     return reallocate();
   }

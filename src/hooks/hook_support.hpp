@@ -16,9 +16,8 @@
 
 #define DHAT_HOOK extern "C" DHAT_CAPTURE_PATH __attribute__((visibility("default")))
 
-// In a hook's own body (not in a function it calls): the address its callee-facing frame
-// starts at. Taking it gives the hook a standard frame pointer (see caller_frame_of).
-#define DHAT_ENTRY_FRAME() __builtin_frame_address(0)
+// DHAT_ENTRY_FRAME() (core/arch.hpp), in a hook's own body (not in a function it calls): where
+// the hook's frame is, from which the walker finds the program's (see caller_frame_of).
 
 namespace dhat::hooks {
 
@@ -37,11 +36,11 @@ __attribute__((always_inline)) inline T keep_entry_frame(T value) noexcept {
 // always_inline, even at -O0: a helper with a frame of its own outside `dhat_text` would end
 // the trimming of the profiler's frames and show up as the allocation site.
 //
-// `entry_frame` is __builtin_frame_address(0) of the hook the program called (DHAT_ENTRY_FRAME()
+// `entry_frame` is the frame of the hook the program called (DHAT_ENTRY_FRAME()
 // in that hook): the stack walk starts at the program's own frame, so no profiler frame is
 // unwound and none needs trimming.
 __attribute__((always_inline)) inline void* note_alloc(void* block, std::size_t bytes,
-                                                       const void* entry_frame) noexcept {
+                                                       core::EntryFrame entry_frame) noexcept {
   if (__builtin_expect(core::is_recording(), 0) && block != nullptr) {
     core::record_alloc(block, bytes, entry_frame);
   }

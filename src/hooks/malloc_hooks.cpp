@@ -26,7 +26,7 @@ using dhat::hooks::release;
 
 namespace {
 
-DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes, const void* entry_frame) {
+DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes, dhat::core::EntryFrame entry_frame) {
   if (old_block == nullptr) {
     return note_alloc(real_malloc(bytes), bytes, entry_frame);
   }

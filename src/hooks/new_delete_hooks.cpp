@@ -18,7 +18,7 @@ namespace {
 // The standard's loop: try, call the new-handler, retry; throw bad_alloc when there is none.
 // A zero-byte request gets a unique block, but is recorded as the 0 bytes asked for.
 [[maybe_unused]] DHAT_CAPTURE_PATH void* new_or_throw(std::size_t bytes, std::size_t alignment,
-                                                      const void* entry_frame) {
+                                                      dhat::core::EntryFrame entry_frame) {
   const std::size_t real_bytes = bytes == 0 ? 1 : bytes;
   for (;;) {
     void* block =
@@ -35,7 +35,7 @@ namespace {
 }
 
 [[maybe_unused]] DHAT_CAPTURE_PATH void* new_or_null(std::size_t bytes, std::size_t alignment,
-                                                     const void* entry_frame) noexcept {
+                                                     dhat::core::EntryFrame entry_frame) noexcept {
   try {
     return new_or_throw(bytes, alignment, entry_frame);
   } catch (...) {
