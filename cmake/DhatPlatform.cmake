@@ -2,11 +2,12 @@
 # fails here with a sentence instead of deep inside the build. (Switched off, DHAT_ENABLE=OFF,
 # dhat-cpp is a header of inline no-ops and builds anywhere.)
 include(CheckSymbolExists)
-set(DHAT_SUPPORTED_PROCESSORS x86_64 AMD64)
+# One architecture header each (src/core/arch_*.hpp): x86-64 and AArch64 (64-bit ARM).
+set(DHAT_SUPPORTED_PROCESSORS x86_64 AMD64 aarch64 arm64 ARM64)
 if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux" OR NOT CMAKE_SYSTEM_PROCESSOR IN_LIST DHAT_SUPPORTED_PROCESSORS)
-  message(FATAL_ERROR "dhat: the profiler supports Linux with glibc on x86-64; this build is for "
-    "${CMAKE_SYSTEM_NAME} on ${CMAKE_SYSTEM_PROCESSOR}. Configure with -DDHAT_ENABLE=OFF to build the "
-    "same code with dhat-cpp's API as inline no-ops.")
+  message(FATAL_ERROR "dhat: the profiler supports Linux with glibc on x86-64 and on AArch64 (64-bit ARM); "
+    "this build is for ${CMAKE_SYSTEM_NAME} on ${CMAKE_SYSTEM_PROCESSOR}. Configure with -DDHAT_ENABLE=OFF to "
+    "build the same code with dhat-cpp's API as inline no-ops.")
 endif()
 check_symbol_exists(__GLIBC__ "features.h" DHAT_HAVE_GLIBC)
 if(NOT DHAT_HAVE_GLIBC)

@@ -13,8 +13,9 @@
 //  - the cycle counter: read_counter(), counter_after_earlier() (a reading taken after every
 //    earlier load and store has completed), counter_before_later() (a reading complete before any
 //    later load starts), counter_is_invariant() (one rate, whatever the core's power state) and
-//    counters_agree_across_cpus() (readings of different CPUs may be compared);
-//  - prefetch_for_write().
+//    counters_agree_across_cpus() (readings of different CPUs may be compared) and
+//    counter_orders_hand_offs() (its ticks are fine enough to order threads' dependent events);
+//  - prefetch_for_write() and spin_pause().
 // Any other processor gets a compile-time error naming the supported ones (and cmake/
 // DhatPlatform.cmake says the same at configure time).
 #pragma once

@@ -55,24 +55,36 @@ inline CallerFrame caller_frame_of(const EntryFrame& entry) noexcept {
 }
 
 // ---- The generic timer's virtual counter (CNTVCT_EL0) ----
-// A read of the counter may be performed early or late relative to other instructions; ISB
-// before it keeps it after earlier instructions, ISB after it keeps later ones after it.
+// A read of the counter is not a memory access, and the processor may perform it early or late
+// relative to the loads and stores around it: the two fenced readings below pin it down.
 inline std::uint64_t read_counter() noexcept {
   std::uint64_t ticks = 0;
   asm volatile("mrs %0, cntvct_el0" : "=r"(ticks));
   return ticks;
 }
 
-// DSB waits for every earlier load and store to complete; ISB then keeps the read after it.
+// DSB waits until every earlier load and store has completed (a store: visible to every core);
+// ISB then keeps the counter read from being performed before that.
 inline std::uint64_t counter_after_earlier() noexcept {
   std::uint64_t ticks = 0;
   asm volatile("dsb ish\n\tisb\n\tmrs %0, cntvct_el0" : "=r"(ticks) : : "memory");
   return ticks;
 }
 
+// The reading feeds a load of a stack slot through a false data dependency (its address is sp +
+// (ticks ^ ticks)), so that load is performed after the reading; DMB ISHLD then orders every
+// later load after that one (Linux's arch_counter_enforce_ordering does the same).
 inline std::uint64_t counter_before_later() noexcept {
-  std::uint64_t ticks = 0;
-  asm volatile("mrs %0, cntvct_el0\n\tisb" : "=r"(ticks) : : "memory");
+  std::uint64_t ticks = 0, scratch = 0;
+  asm volatile(
+      "mrs %0, cntvct_el0\n\t"
+      "eor %1, %0, %0\n\t"
+      "add %1, sp, %1\n\t"
+      "ldr xzr, [%1]\n\t"
+      "dmb ishld"
+      : "=&r"(ticks), "=&r"(scratch)
+      :
+      : "memory");
   return ticks;
 }
 
@@ -81,6 +93,23 @@ inline std::uint64_t counter_before_later() noexcept {
 inline bool counter_is_invariant() noexcept { return true; }
 inline bool counters_agree_across_cpus() noexcept { return true; }
 
+inline std::uint64_t counter_hz() noexcept {
+  std::uint64_t hz = 0;
+  asm volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+  return hz;
+}
+
+// Whether two threads' events that depend on each other (a block freed by one and handed out
+// again to the other) always get different readings, so that the stamps alone order them. A
+// tick of 1 ns (Armv8.6 fixes the counter at 1 GHz) is far shorter than any such hand-off; the
+// 25-250 MHz counters of earlier processors, and qemu's 62.5 MHz, give two such events the same
+// reading often enough (seen: 5,107 of 20,000 blocks left live in Recorder/HandOffTest under
+// qemu). There, every event takes the recorder's lock instead: slower with threads, as exact.
+inline bool counter_orders_hand_offs() noexcept { return counter_hz() >= 1'000'000'000; }
+
 inline void prefetch_for_write(const void* address) noexcept { __builtin_prefetch(address, 1, 3); }
+
+// A spinning thread's pause (YIELD: a hint that another thread could use the core).
+inline void spin_pause() noexcept { asm volatile("yield" ::: "memory"); }
 
 }  // namespace dhat::core

@@ -87,8 +87,16 @@ inline bool counters_agree_across_cpus(
   return got >= 3 && name[0] == 't' && name[1] == 's' && name[2] == 'c' && (got == 3 || name[3] == '\n');
 }
 
+// Whether two threads' events that depend on each other (a block freed by one and handed out
+// again to the other) always get different readings: an invariant TSC ticks at the processor's
+// nominal rate, more than 1 GHz, far finer than any such hand-off.
+inline bool counter_orders_hand_offs() noexcept { return true; }
+
 inline void prefetch_for_write(const void* address) noexcept {
   asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(address)));
 }
+
+// A spinning thread's pause: lets the other hyper-thread run and saves power.
+inline void spin_pause() noexcept { __builtin_ia32_pause(); }
 
 }  // namespace dhat::core

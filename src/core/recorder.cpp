@@ -164,11 +164,12 @@ bool start_recording(const RecorderSettings& settings) noexcept {
   set_unwinder(settings.unwinder);
   s->clock.start();
   s->rss.start(s->clock.now_us(), settings.record_rss && !settings.ad_hoc);
-  // Buffered events are ordered by their TSC stamps across CPUs: only with counters the kernel
-  // trusts to agree. Otherwise each event takes the lock (slower, same numbers).
-  g_buffered.store(
-      settings.thread_buffers && !settings.ad_hoc && s->clock.uses_counter() && counters_agree_across_cpus(),
-      std::memory_order_relaxed);
+  // Buffered events are ordered by their counter stamps across CPUs: only with counters that
+  // agree across CPUs and tick finely enough to order threads' dependent events (core/arch.hpp).
+  // Otherwise each event takes the lock (slower, same numbers).
+  g_buffered.store(settings.thread_buffers && !settings.ad_hoc && s->clock.uses_counter() &&
+                       counters_agree_across_cpus() && counter_orders_hand_offs(),
+                   std::memory_order_relaxed);
   set_phase(settings.ad_hoc ? Phase::ad_hoc : Phase::recording);
   return true;
 }

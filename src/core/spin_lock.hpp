@@ -14,6 +14,8 @@
 
 #include <atomic>
 
+#include "core/arch.hpp"  // spin_pause
+
 namespace dhat::core {
 
 class SpinLock {
@@ -25,7 +27,7 @@ class SpinLock {
       }
       for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
         if (spins < kSpinsBeforeYield) {
-          __builtin_ia32_pause();
+          spin_pause();
         } else {
           sched_yield();
           spins = 0;

@@ -145,7 +145,7 @@ void drain_buffers(const Locked& s, std::uint64_t until) noexcept {
     }
     // A thread is between its mark and its stamp: a few instructions, unless it was preempted.
     if (round < 64) {
-      __builtin_ia32_pause();
+      spin_pause();
     } else {
       sched_yield();
     }
@@ -217,7 +217,7 @@ void make_room(ThreadBuffer& b) noexcept {
       return;
     }
     if (spins < 64) {
-      __builtin_ia32_pause();
+      spin_pause();
     } else {
       sched_yield();
       spins = 0;

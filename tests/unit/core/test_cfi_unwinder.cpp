@@ -32,7 +32,10 @@ Comparison* g_comparison = nullptr;
 
 bool never_trim(std::uintptr_t) { return false; }
 
+std::uintptr_t g_return_address_into_recurse = 0;
+
 __attribute__((noinline)) void capture_both() {
+  g_return_address_into_recurse = strip_return_address(reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));
   g_comparison->cfi_walked = cfi_capture(g_comparison->cfi, kMaxFramesLimit, &never_trim);
   capture_stack_with(g_comparison->libgcc, kMaxFramesLimit, Unwinder::libgcc);
   // The two calls return to different addresses here; make frame 0 comparable.
@@ -111,11 +114,27 @@ TEST(Unwinders, SameFramesThroughGlibcAndLibstdcxxCallbacks) {
 }
 
 TEST(Unwinders, RulesOfKnownShapes) {
-  // recurse() keeps its return address at CFA - 8 with an rsp-based CFA (or rbp at -O0).
-  const UnwindRule rule = rule_for_pc(reinterpret_cast<std::uintptr_t>(&recurse) + 1);
-  EXPECT_TRUE(rule.valid);
-  EXPECT_FALSE(rule.outermost);
-  EXPECT_GE(rule.cfa_offset, 8);
+  Comparison comparison;
+  g_comparison = &comparison;
+  recurse(0);
+  ASSERT_NE(g_return_address_into_recurse, 0U);
+  // Where recurse() called capture_both(): its frame holds the return address (x86-64: at CFA - 8,
+  // the CFA rsp- or rbp-based; AArch64: x30 saved by the prologue, the CFA sp- or x29-based).
+  const UnwindRule after_call = rule_for_pc(g_return_address_into_recurse - 1);
+  EXPECT_TRUE(after_call.valid);
+  EXPECT_FALSE(after_call.outermost);
+  EXPECT_GE(after_call.cfa_offset, 8);
+  EXPECT_LT(after_call.return_address_offset, 0);  // below the CFA, in recurse's own frame
+  const UnwindRule at_entry = rule_for_pc(reinterpret_cast<std::uintptr_t>(&recurse));
+  if (kReturnAddressAtFixedOffset) {
+    // x86-64, first instruction: the call just pushed the return address, CFA = rsp + 8.
+    EXPECT_TRUE(at_entry.valid);
+    EXPECT_EQ(at_entry.cfa_offset, 8);
+  } else {
+    // AArch64, first instruction: the return address is still in x30, which the walker never
+    // needs (a caller has always saved it before calling): not a modelled rule.
+    EXPECT_FALSE(at_entry.valid);
+  }
   // No code at all: no rule.
   EXPECT_FALSE(rule_for_pc(16).valid);
 }
