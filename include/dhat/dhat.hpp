@@ -57,8 +57,9 @@ void record_ad_hoc_event(std::uint64_t weight) noexcept;
 // Records one ad hoc event of `weight` units at the caller's stack. Does nothing unless a
 // profiler built with `.ad_hoc()` is running. Inline, with nothing the compiler may drop after the
 // call: a function whose last statement is ad_hoc_event(w) would otherwise jump to it (a tail
-// call at -O2), leaving its own frame off the event's stack.
-inline void ad_hoc_event(std::uint64_t weight) noexcept {
+// call at -O2), leaving its own frame off the event's stack. Always inlined, even at -O0: an
+// out-of-line copy would be a frame of dhat-cpp's own on top of every event's stack.
+__attribute__((always_inline)) inline void ad_hoc_event(std::uint64_t weight) noexcept {
 #if DHAT_ENABLED
   detail::record_ad_hoc_event(weight);
   asm volatile("");  // the call above is never the caller's last instruction
