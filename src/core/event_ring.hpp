@@ -47,12 +47,21 @@ class EventRing {
   static constexpr std::size_t kCapacity = 8192;
   static constexpr std::uint64_t kIdle = ~std::uint64_t{0};
 
+  // Every cross-thread hand-off below is an atomic with the ordering it needs by the C++ memory
+  // model (not by x86's stronger one: AArch64 runs this code too), the reason beside it. The one
+  // thing the model cannot say, how a counter reading relates to memory, is in the fenced
+  // readings of core/arch.hpp (counter_after_earlier, counter_before_later) and explained at
+  // stamp_and_publish.
+
   // ---- Producer (the owning thread) ----
   bool full() noexcept {
+    // Relaxed: head_ is written by this thread only.
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
     if (head - cached_tail_ < kCapacity) {
       return false;
     }
+    // Acquire, pairing with consume_until's release: the consumer's reads of the slots it freed
+    // happen before this thread writes them again.
     cached_tail_ = tail_.load(std::memory_order_acquire);
     return head - cached_tail_ >= kCapacity;
   }
@@ -67,6 +76,8 @@ class EventRing {
     // store suffices: the barrier interrupts this thread at one instruction, precisely; a stamp
     // read before that point comes with a mark the barrier made visible, and one after it is
     // later than the consumer's reading.
+    // (The fenced counter reading below then waits for this store to be visible to every core:
+    // x86-64's LFENCE after the exchange's locked instruction, AArch64's DSB ISH.)
     if (fenced_marks_) {
       in_flight_.exchange(last_tsc_, std::memory_order_seq_cst);
     } else {
@@ -86,19 +97,26 @@ class EventRing {
     slot.event = event;
     // The consumer last read the slots ahead: claim them for writing before they are needed.
     prefetch_for_write(&events_.at[(head + kPrefetchAhead) % kCapacity]);
+    // Release, pairing with published_end's acquire: the slot's contents are visible to a
+    // consumer that sees the new head.
     head_.store(head + 1, std::memory_order_release);
+    // Release, pairing with in_flight_mark's acquire: a consumer that sees the mark cleared sees
+    // the head that was stored before it (so "not in flight" always means "published").
     in_flight_.store(kIdle, std::memory_order_release);
   }
 
   // ---- Consumer (with the recorder's lock held) ----
-  // The mark first, then the published events (the order the contract relies on).
+  // The mark first, then the published events (the order the contract relies on): both acquire,
+  // so the head is read after the mark (pairing with the producer's release stores above).
   std::uint64_t in_flight_mark() const noexcept { return in_flight_.load(std::memory_order_acquire); }
   std::uint64_t published_end() const noexcept { return head_.load(std::memory_order_acquire); }
+  // Relaxed: tail_ is written by consumers only, and consumers hold the recorder's lock.
   std::uint64_t consumed_end() const noexcept { return tail_.load(std::memory_order_relaxed); }
   const StampedEvent& event_at(std::uint64_t position) const noexcept { return events_.at[position % kCapacity]; }
   void consume_until(std::uint64_t position) noexcept {
     DHAT_INTERNAL_CHECK(position >= tail_.load(std::memory_order_relaxed) &&
                         position <= head_.load(std::memory_order_acquire));
+    // Release, pairing with full()'s acquire: the slots read up to `position` may be rewritten.
     tail_.store(position, std::memory_order_release);
   }
 
@@ -107,6 +125,8 @@ class EventRing {
 
   // Back to an empty ring for a new owner (consumer side, ring fully consumed).
   // `fenced_marks`: whether consumers go without the process-wide barrier.
+  // Relaxed stores: made by the claiming thread with the recorder's lock held, which every
+  // consumer takes (acquire) before it reads them.
   void reset_for_new_owner(bool fenced_marks) noexcept {
     fenced_marks_ = fenced_marks;
     head_.store(0, std::memory_order_relaxed);

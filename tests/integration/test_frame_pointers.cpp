@@ -83,15 +83,19 @@ TEST(FramePointers, EveryEntryPointWalksTheProgramsChainWithoutLibgcc) {
   });
   EXPECT_EQ(walks_by_libgcc, 0U);
   const auto pps = profile.allocated_in("fp_inner");
-  // One program point per entry point, 100 blocks each.
-  ASSERT_EQ(pps.size(), entries.size());
+  // A program point per call instruction, 100 blocks per entry point: one each on x86-64; GCC for
+  // AArch64 shares one call between new char[1] and new char[n] (200 blocks there).
+  ASSERT_LE(pps.size(), entries.size());
+  std::uint64_t blocks = 0;
   for (const auto& pp : pps) {
-    EXPECT_EQ(pp["tbk"].get<std::uint64_t>(), 100U);
+    blocks += pp["tbk"].get<std::uint64_t>();
+    EXPECT_EQ(pp["tbk"].get<std::uint64_t>() % 100, 0U);
     ASSERT_GE(pp["fs"].size(), 3U);
     EXPECT_NE(profile.frame(pp, 0).find("fp_inner"), std::string::npos) << profile.frame(pp, 0);
     EXPECT_NE(profile.frame(pp, 1).find("fp_middle"), std::string::npos) << profile.frame(pp, 1);
     EXPECT_NE(profile.frame(pp, 2).find("fp_outer"), std::string::npos) << profile.frame(pp, 2);
   }
+  EXPECT_EQ(blocks, 100U * entries.size());
 }
 
 }  // namespace

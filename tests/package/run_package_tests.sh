@@ -2,15 +2,18 @@
 # Package tests: install dhat-cpp to a prefix and build a consumer with find_package(dhat); the
 # same consumer with find_package on a build tree (its export()), and with add_subdirectory,
 # switched on and off. Each consumer runs and its profile (or the absence of one) is checked.
-# usage: run_package_tests.sh SOURCE_DIR WORK_DIR [BUILD_DIR]   (BUILD_DIR: a configured, built tree)
+# usage: run_package_tests.sh SOURCE_DIR WORK_DIR [BUILD_DIR [TOOLCHAIN_FILE]]
+#   BUILD_DIR: a configured, built tree; TOOLCHAIN_FILE: cross-build every project with it.
 set -euo pipefail
 src=$1
 work=$2
 build=${3:-}
+toolchain=${4:-}
 rm -rf "$work" && mkdir -p "$work"
 quiet() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log"; exit 1; }; }
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
+[ -n "$toolchain" ] && generator+=(-DCMAKE_TOOLCHAIN_FILE="$toolchain")
 
 check_profile() {  # DIR
   local json=$1/consumer.json
