@@ -60,11 +60,11 @@ constexpr bool rule_valid(std::uint64_t r) { return (r & kValid) != 0; }
 constexpr bool rule_ends_stack(std::uint64_t r) { return (r & (kOutermost | kNoFde)) != 0; }
 constexpr bool rule_cfa_from_fp(std::uint64_t r) { return (r & kCfaFromFp) != 0; }
 constexpr bool rule_fp_saved(std::uint64_t r) { return (r & kFpSaved) != 0; }
-constexpr bool rule_signed(std::uint64_t r) { return (r & kSigned) != 0; }
+[[maybe_unused]] constexpr bool rule_signed(std::uint64_t r) { return (r & kSigned) != 0; }
 constexpr std::intptr_t rule_fp_offset(std::uint64_t r) {
   return static_cast<std::int16_t>(static_cast<std::uint16_t>(r >> 8));
 }
-constexpr std::intptr_t rule_return_address_offset(std::uint64_t r) {
+[[maybe_unused]] constexpr std::intptr_t rule_return_address_offset(std::uint64_t r) {
   return static_cast<std::int16_t>(static_cast<std::uint16_t>(r >> 24));
 }
 constexpr std::intptr_t rule_cfa_offset(std::uint64_t r) { return static_cast<std::int64_t>(r) >> 40; }

@@ -6,6 +6,7 @@
 // writes the profile after the program's own exit handlers.
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
 #include "runtime/early_start.hpp"
 
@@ -54,7 +55,11 @@ extern "C" __attribute__((visibility("hidden"))) bool dhat_preload_first_allocat
   if (runtime::is_profilers_own_libstdcxx_starting()) {
     return false;
   }
-  preload::g_early_settings = new runtime::RunSettings(runtime::resolve_settings(preload::preload_options()));
+  preload::g_early_settings =
+      new (std::nothrow) runtime::RunSettings(runtime::resolve_settings(preload::preload_options()));
+  if (preload::g_early_settings == nullptr) {
+    return true;  // no memory: the constructor starts the run, as before
+  }
   if (!runtime::start_recording_early(*preload::g_early_settings)) {
     delete preload::g_early_settings;
     preload::g_early_settings = nullptr;

@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
     std::free(block);
   }
   std::printf("proof: %s %llu of %llu, statistics grew by %llu\n", allocator,
-              static_cast<unsigned long long>(owned_bytes), static_cast<unsigned long long>(kPeakBlocks * kPeakBytes),
+              static_cast<unsigned long long>(owned_bytes), static_cast<unsigned long long>(kPeakBlocks) * kPeakBytes,
               static_cast<unsigned long long>(after > before ? after - before : 0));
   if (!usable_ok) {
     std::puts("malloc_usable_size answered less than the block's size");

@@ -158,7 +158,7 @@ TEST_P(OwnAllocator, ExactNumbersPerSiteAndTheAllocatorServedTheBlocks) {
       {"probe_realloc", t * r * 120, t * r * 2, 0, 0},
       {"probe_aligned", t * r * 128, t * r, 0, 0},
       {"probe_new", t * r * 64, t * r, 0, 0},  // once each, whoever's operator new is next
-      {"probe_peak", 64 * 65536, 64, 64 * 65536, 0},
+      {"probe_peak", std::uint64_t{64} * 65536, 64, std::uint64_t{64} * 65536, 0},
   };
   if (native) {
     expected.push_back({"probe_native", t * r * 500, t * r * 3, 0, 0});  // 300, and 50 grown to 150

@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
     bool on_jemalloc;
   };
   std::vector<Row> rows;
+  rows.reserve(2 * workloads.size());
   for (const std::string& workload : workloads) {
     rows.push_back({workload, false});
   }

@@ -21,14 +21,14 @@ int run(const std::string& command) {
 }
 
 TEST(CrossArchitecture, EverySiteHasTheSameNumbersOnBothArchitectures) {
-  const std::string other = DHAT_OTHER_ARCHITECTURE_SCENARIO;
+  const char* const other = DHAT_OTHER_ARCHITECTURE_SCENARIO;
   struct stat info {};
-  if (other.empty() || stat(other.c_str(), &info) != 0) {
+  if (other[0] == '\0' || stat(other, &info) != 0) {
     GTEST_SKIP() << "skipped: no scenario built for another architecture (the aarch64 preset compares with "
                     "build/dev's; build that first)";
   }
   ASSERT_EQ(run(std::string(DHAT_SCENARIO_PROFILED) + " this-architecture.json 2>/dev/null"), 0);
-  ASSERT_EQ(run(other + " other-architecture.json 2>/dev/null"), 0);
+  ASSERT_EQ(run(std::string(other) + " other-architecture.json 2>/dev/null"), 0);
   const Profile here = Profile::load("this-architecture.json");
   const Profile there = Profile::load("other-architecture.json");
   for (const char* site :
