@@ -72,7 +72,8 @@ void publish_slot(HeldEvent& slot) noexcept {
   t_held_events.fetch_add(1, std::memory_order_relaxed);
 }
 
-DHAT_CAPTURE_PATH bool hold(HeldKind kind, std::uintptr_t old_block, std::uintptr_t block, std::size_t bytes) noexcept {
+DHAT_CAPTURE_PATH bool hold(HeldKind kind, std::uintptr_t old_block, std::uintptr_t block, std::size_t bytes,
+                            const DeferredRelease& later = {}) noexcept {
   HeldEvent* slot = claim_slot();
   if (slot == nullptr) {
     return false;
@@ -81,6 +82,7 @@ DHAT_CAPTURE_PATH bool hold(HeldKind kind, std::uintptr_t old_block, std::uintpt
   slot->old_block = old_block;
   slot->block = block;
   slot->bytes = bytes;
+  slot->later = later;
   slot->generation = g_generation.load(std::memory_order_relaxed);
   slot->stack.depth = 0;
   if (kind != HeldKind::free) {
@@ -97,10 +99,13 @@ DHAT_CAPTURE_PATH bool hold_alloc(std::uintptr_t block, std::size_t bytes) noexc
   return hold(HeldKind::alloc, 0, block, bytes);
 }
 
-bool hold_free(std::uintptr_t block) noexcept { return hold(HeldKind::free, 0, block, 0); }
+bool hold_free(std::uintptr_t block, const DeferredRelease& later) noexcept {
+  return hold(HeldKind::free, 0, block, 0, later);
+}
 
-DHAT_CAPTURE_PATH bool hold_realloc(std::uintptr_t old_block, std::uintptr_t new_block, std::size_t bytes) noexcept {
-  return hold(HeldKind::realloc, old_block, new_block, bytes);
+DHAT_CAPTURE_PATH bool hold_realloc(std::uintptr_t old_block, std::uintptr_t new_block, std::size_t bytes,
+                                    const DeferredRelease& later) noexcept {
+  return hold(HeldKind::realloc, old_block, new_block, bytes, later);
 }
 
 HeldEvent* oldest_held_event_of_this_thread() noexcept {

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
 #include "core/stack_capture.hpp"
 
@@ -40,9 +41,13 @@ inline constexpr std::size_t kHeldEventSlots = 16384;
 
 // An allocation at the handler's stack (captured here, from the caller's frame).
 [[nodiscard]] bool hold_alloc(std::uintptr_t block, std::size_t bytes) noexcept;
-[[nodiscard]] bool hold_free(std::uintptr_t block) noexcept;
-// A realloc that moved (or kept) `old_block` to `new_block`, at the handler's stack.
-[[nodiscard]] bool hold_realloc(std::uintptr_t old_block, std::uintptr_t new_block, std::size_t bytes) noexcept;
+// A free; the block is handed back by `later` once the free is replayed (null `later.release`:
+// the caller freed it already).
+[[nodiscard]] bool hold_free(std::uintptr_t block, const DeferredRelease& later = {}) noexcept;
+// A realloc that moved (or kept) `old_block` to `new_block`, at the handler's stack; `later`
+// hands the old block back once replayed (null `later.release`: the realloc freed it already).
+[[nodiscard]] bool hold_realloc(std::uintptr_t old_block, std::uintptr_t new_block, std::size_t bytes,
+                                const DeferredRelease& later = {}) noexcept;
 
 // Routes every event this thread's handlers held (recorder.cpp).
 void replay_held_events() noexcept;
@@ -74,7 +79,8 @@ struct HeldEvent {
   std::uintptr_t block;      // the allocated or freed block (realloc: the new one)
   std::uintptr_t old_block;  // realloc: the block it replaced
   std::uint64_t bytes;
-  RawStack stack;  // alloc, realloc: the handler's stack
+  DeferredRelease later;  // free, realloc: how the freed block is handed back once recorded
+  RawStack stack;         // alloc, realloc: the handler's stack
 };
 
 // The oldest of this thread's held events published before the call, or null (events that

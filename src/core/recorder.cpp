@@ -2,6 +2,8 @@
 // goes through (route_event).
 #include "core/recorder.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/single_threaded.h>
 
 #include "core/accounting.hpp"
@@ -94,6 +96,21 @@ std::uint32_t current_generation() noexcept { return g_generation.load(std::memo
 // True while this thread replays its handlers' held events (a nested entry point leaves them to it).
 DHAT_CONSTINIT thread_local bool t_replaying DHAT_TLS = false;
 
+// A held free's (or moving realloc's) block, handed back once its event is recorded: only now
+// may the address be handed out again. Every signal blocked, as in the handler that freed it: a
+// handler of the program's never runs inside this free.
+void release_held_block(std::uintptr_t block, const DeferredRelease& later) noexcept {
+  if (later.release == nullptr) {
+    return;  // the hook freed it already
+  }
+  sigset_t all;
+  sigset_t before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &before);
+  later.release(reinterpret_cast<void*>(block), later);
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+}
+
 // One held event, routed as its hook would have routed it had the thread not been inside.
 void replay(const HeldEvent& e) {
   const auto site = [&e] { return intern_stack(state(), e.stack, e.generation); };
@@ -103,6 +120,7 @@ void replay(const HeldEvent& e) {
       return;
     case HeldKind::free:
       route_event(EventKind::free, e.block, 0, kNoPp, kCurrentRun);
+      release_held_block(e.block, e.later);
       return;
     case HeldKind::realloc: {
       const Routed routed = route_event(EventKind::realloc_from, e.old_block, 0, kNoPp, kCurrentRun);
@@ -114,6 +132,7 @@ void replay(const HeldEvent& e) {
       } else {
         route_event(EventKind::realloc_to, e.block, e.bytes, kNoPp, kCurrentRun);
       }
+      release_held_block(e.old_block, e.later);
       return;
     }
   }
@@ -243,23 +262,39 @@ void prepare_free(void* block) noexcept {
   state().live.prefetch(reinterpret_cast<std::uintptr_t>(block));
 }
 
-void record_free(void* block) noexcept {
+namespace {
+
+// record_free and record_free_before_release: true when held with `later` set.
+__attribute__((always_inline)) inline bool record_free_of(void* block, const DeferredRelease& later) noexcept {
   // No reentrancy guard: a free by the profiler's own code (outside the lock) must still be
   // seen, or a program block it releases would stay "live" in the table.
   if (block == nullptr) {
-    return;
+    return false;
   }
   const ReplayHeldEventsOnReturn replay_after;
   if (__builtin_expect(t_holds_lock, 0)) {
     // Inside the profiler's own code (a state reader's free): not the program's block. Outside
     // it, only a signal handler can free here (see record_alloc).
-    if (!t_inside_profiler && !hold_free(reinterpret_cast<std::uintptr_t>(block))) {
-      g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+    if (t_inside_profiler) {
+      return false;
     }
-    return;
+    if (!hold_free(reinterpret_cast<std::uintptr_t>(block), later)) {
+      g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+      return false;  // not recorded: the caller frees it now
+    }
+    return later.release != nullptr;
   }
   replay_held_events_if_any();  // held before this event (see record_alloc)
   route_event(EventKind::free, reinterpret_cast<std::uintptr_t>(block), 0, kNoPp, kCurrentRun);
+  return false;
+}
+
+}  // namespace
+
+void record_free(void* block) noexcept { static_cast<void>(record_free_of(block, DeferredRelease{})); }
+
+bool record_free_before_release(void* block, const DeferredRelease& later) noexcept {
+  return record_free_of(block, later);
 }
 
 ReallocTicket realloc_detach(void* old_block) noexcept {
@@ -322,6 +357,21 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
     }
   }
   route_event(EventKind::realloc_to, reinterpret_cast<std::uintptr_t>(new_block), bytes, pp, generation);
+}
+
+DHAT_CAPTURE_PATH bool realloc_attach_held(void* old_block, void* new_block, std::size_t bytes,
+                                           const DeferredRelease& later) noexcept {
+  const ReplayHeldEventsOnReturn replay_after;
+  ReentrancyGuard guard;  // the capture's own allocations, if any, are not the handler's
+  if (!guard.entered()) {
+    return false;
+  }
+  if (!hold_realloc(reinterpret_cast<std::uintptr_t>(old_block), reinterpret_cast<std::uintptr_t>(new_block), bytes,
+                    later)) {
+    g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return later.release != nullptr;
 }
 
 DHAT_CAPTURE_PATH void record_ad_hoc_event(std::uint64_t weight) noexcept {

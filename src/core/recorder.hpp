@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "core/heap_model.hpp"
+#include "core/reentrancy_guard.hpp"
 #include "core/rss_timeline.hpp"
 #include "core/stack_capture.hpp"
 #include "core/stack_table.hpp"
@@ -54,7 +55,31 @@ struct RecorderSettings {
 // `entry_frame`: DHAT_ENTRY_FRAME() of the hook the program called (core/arch.hpp), so that the walk
 // starts at the program's frame; null: walk from here and trim the profiler's frames.
 void record_alloc(void* block, std::size_t bytes, EntryFrame entry_frame = {}) noexcept;
+// A free already made (or made by the call that follows, such as realloc(block, 0)).
 void record_free(void* block) noexcept;
+
+// How a block whose free was held is handed back once that free is recorded:
+// `release(block, *this)`, with every signal blocked (as in the handler that freed it). The
+// words are the release's own (the allocator's function, found before the free was held, and
+// its arguments after the block): it may not look anything up then.
+struct DeferredRelease {
+  void (*release)(void* block, const DeferredRelease& how) noexcept = nullptr;
+  std::uintptr_t function = 0;
+  std::uintptr_t arg1 = 0;
+  std::uintptr_t arg2 = 0;
+};
+// A free the caller has not made yet. True when it was held (a signal handler's, made while
+// this thread is inside the recorder's critical code: handler_events.hpp): the caller must not
+// free the block, `later` does it when the held free is recorded. Freed at once, the address
+// could go to another thread's allocation (or to the realloc this thread was in the middle of
+// recording) before the table let go of the old block: the new block was then taken for freed.
+[[nodiscard]] bool record_free_before_release(void* block, const DeferredRelease& later) noexcept;
+
+// True while this thread is inside the recorder's critical code (a lock held, or an event half
+// published): an event it makes then is a state reader's own (inside a ReentrancyGuard: not
+// recorded) or a signal handler's (held, and recorded once the thread leaves: handler_events.hpp).
+extern DHAT_CONSTINIT thread_local bool t_holds_lock DHAT_TLS DHAT_HIDDEN;
+inline bool inside_recorder() noexcept { return t_holds_lock; }
 // A hint that `block` is about to be freed: starts loading what record_free will look at.
 // (Inserts need no such hint: the live table prefetches them itself while they wait.)
 void prepare_free(void* block) noexcept;
@@ -70,6 +95,13 @@ struct ReallocTicket {
 [[nodiscard]] ReallocTicket realloc_detach(void* old_block) noexcept;
 void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_block, std::size_t bytes,
                     EntryFrame entry_frame = {}) noexcept;
+// Instead of the real realloc and realloc_attach when the ticket is `held` (a signal handler's
+// realloc inside the recorder): the hook made `new_block` and copied the old one's contents
+// itself, and the old block is handed back by `later` once the realloc is recorded (as for
+// record_free_before_release: a realloc that freed it at once could see its address handed to
+// another thread first). False: not held (the caller frees the old block now).
+[[nodiscard]] bool realloc_attach_held(void* old_block, void* new_block, std::size_t bytes,
+                                       const DeferredRelease& later) noexcept;
 
 // One ad hoc event at the caller's stack (only during an ad hoc run).
 void record_ad_hoc_event(std::uint64_t weight) noexcept;

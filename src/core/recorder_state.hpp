@@ -137,10 +137,7 @@ inline void set_phase(Phase phase) noexcept {
 }
 
 // ---- Per thread ----
-// True while this thread is inside the recorder's critical code (a lock held, or an event half
-// published): an event it makes then is a state reader's own (inside a ReentrancyGuard: not
-// recorded) or a signal handler's (held, and recorded once the thread leaves: handler_events.hpp).
-extern DHAT_CONSTINIT thread_local bool t_holds_lock DHAT_TLS DHAT_HIDDEN;
+// t_holds_lock (recorder.hpp): this thread is inside the recorder's critical code.
 // This thread's state for events applied directly (not through its buffer).
 extern DHAT_CONSTINIT thread_local ThreadState t_state DHAT_TLS DHAT_HIDDEN;
 // This thread's event buffer (null until its first buffered event), and whether the thread has

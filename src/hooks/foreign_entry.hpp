@@ -17,6 +17,8 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "hooks/hook_support.hpp"
 
@@ -61,14 +63,6 @@ __attribute__((always_inline)) inline Result call_next(NextEntryPoint& entry, Re
   const core::ReentrancyGuard inside_the_allocator;
   return function(args...);
 }
-template <typename Function, typename... Args>
-__attribute__((always_inline)) inline void call_next_void(NextEntryPoint& entry, Args... args) {
-  const Function function = entry.get<Function>();
-  if (function != nullptr) {
-    const core::ReentrancyGuard inside_the_allocator;
-    function(args...);
-  }
-}
 
 // Bounds of the hooks' own code (core/stack_capture.hpp's `dhat_text`; weak, as there).
 extern "C" const char __start_dhat_text[] __attribute__((weak));  // NOLINT(bugprone-reserved-identifier)
@@ -98,10 +92,63 @@ __attribute__((always_inline)) inline void* allocate_via(NextEntryPoint& entry, 
   return recorded ? note_alloc(block, bytes, entry_frame) : block;
 }
 
+// A free's arguments after the block, kept in a DeferredRelease's words: integers, enums
+// (std::align_val_t) and tags (std::nothrow_t, which carries nothing).
+template <typename T>
+std::uintptr_t to_word(T value) noexcept {
+  if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+    return static_cast<std::uintptr_t>(value);
+  } else {
+    static_assert(std::is_empty_v<T>, "a free's argument that a word cannot keep");
+    return 0;
+  }
+}
+template <typename T>
+T from_word(std::uintptr_t word) noexcept {
+  if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+    return static_cast<T>(word);
+  } else {
+    return T{};
+  }
+}
+
+// A held free's release: the function the hook found, with the arguments it was given.
+template <typename Function, typename... Args, std::size_t... I>
+void call_with_words(Function function, void* block, const std::uintptr_t (&words)[2],
+                     std::index_sequence<I...> /*indices*/) noexcept {
+  function(block, from_word<Args>(words[I])...);
+}
+template <typename Function, typename... Args>
+void release_later(void* block, const core::DeferredRelease& how) noexcept {
+  const core::ReentrancyGuard inside_the_allocator;
+  const std::uintptr_t words[2] = {how.arg1, how.arg2};
+  call_with_words<Function, Args...>(reinterpret_cast<Function>(how.function), block, words,
+                                     std::index_sequence_for<Args...>{});
+}
+
+// How to call `function(block, args...)` later (nothing, when there is no function).
+template <typename Function, typename... Args>
+core::DeferredRelease release_later_by(Function function, Args... args) noexcept {
+  static_assert(sizeof...(Args) <= 2, "a DeferredRelease keeps two arguments after the block");
+  if (function == nullptr) {
+    return {};
+  }
+  const std::uintptr_t words[2] = {to_word(args)...};
+  return {&release_later<Function, Args...>, reinterpret_cast<std::uintptr_t>(function), words[0], words[1]};
+}
+
 // A free of `block` by the next definition (called with `block` and `args`).
 template <typename Function, typename... Args>
 __attribute__((always_inline)) inline void free_via(NextEntryPoint& entry, bool recorded, void* block, Args... args) {
-  release_via(recorded, block, [&] { call_next_void<Function>(entry, block, args...); });
+  const Function function = entry.get<Function>();  // found now: a held free's release may not look
+  release_via(
+      recorded, block, [&] { return release_later_by(function, args...); },
+      [&] {
+        if (function != nullptr) {
+          const core::ReentrancyGuard inside_the_allocator;
+          function(block, args...);
+        }
+      });
 }
 
 // A posix_memalign-like call: `*out` gets a block of `bytes` when the result is 0.

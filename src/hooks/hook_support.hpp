@@ -48,27 +48,41 @@ __attribute__((always_inline)) inline void* note_alloc(void* block, std::size_t 
 }
 
 // A free: `free_block()` hands the block back, and the free is recorded when `recorded` (a run
-// records, and the call is the program's).
+// records, and the call is the program's). A signal handler's free while its thread is inside
+// the recorder is held, and the block handed back by `later` once that free is recorded
+// (core/recorder.hpp: record_free_before_release).
 //
 // With a single thread, the block is freed first and recorded after: nobody else can be handed
 // the address in between, and the recorder's table lookup (a cache miss in a big heap) then
-// overlaps with glibc's own work instead of adding to it.
-template <typename Free>
-__attribute__((always_inline)) inline void release_via(bool recorded, void* block, Free&& free_block) noexcept {
+// overlaps with glibc's own work instead of adding to it. Not for a handler's free inside the
+// recorder: the realloc it interrupted could be handed the address.
+// `later()` makes the DeferredRelease only where it is needed (made up front, as an argument, it
+// cost every free five instructions, recorded or not).
+template <typename Later, typename Free>
+__attribute__((always_inline)) inline void release_via(bool recorded, void* block, Later&& later,
+                                                       Free&& free_block) noexcept {
   if (__builtin_expect(recorded, 0) && block != nullptr) {
     core::prepare_free(block);
-    if (__libc_single_threaded != 0) {
+    if (__libc_single_threaded != 0 && !core::inside_recorder()) {
       free_block();
       core::record_free(block);
       return;
     }
-    core::record_free(block);
+    if (core::record_free_before_release(block, later())) {
+      return;  // held: `later` frees it
+    }
   }
   free_block();
 }
 
+// A held free's release through the next allocator's free (what `release` would have called).
+// A function, not a constant object: an object would be defined both in the sealed object and
+// in the operator delete forms outside it (cmake/seal_object.cmake).
+inline void free_later(void* block, const core::DeferredRelease& /*how*/) noexcept { real_free(block); }
+
 __attribute__((always_inline)) inline void release(void* block) noexcept {
-  release_via(core::is_recording(), block, [block] { real_free(block); });
+  release_via(
+      core::is_recording(), block, [] { return core::DeferredRelease{&free_later}; }, [block] { real_free(block); });
 }
 
 }  // namespace dhat::hooks

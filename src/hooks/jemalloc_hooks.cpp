@@ -9,7 +9,6 @@
 #include "hooks/foreign_entry.hpp"
 
 using dhat::hooks::call_next;
-using dhat::hooks::call_next_void;
 using dhat::hooks::keep_entry_frame;
 using dhat::hooks::NextEntryPoint;
 using dhat::hooks::records;
@@ -56,11 +55,10 @@ DHAT_HOOK std::size_t xallocx(void* block, std::size_t size, std::size_t extra, 
 
 DHAT_HOOK void dallocx(void* block, int flags) noexcept {
   const bool recorded = records(g_dallocx, __builtin_return_address(0));
-  dhat::hooks::release_via(recorded, block, [&] { call_next_void<void (*)(void*, int)>(g_dallocx, block, flags); });
+  dhat::hooks::free_via<void (*)(void*, int)>(g_dallocx, recorded, block, flags);
 }
 
 DHAT_HOOK void sdallocx(void* block, std::size_t size, int flags) noexcept {
   const bool recorded = records(g_sdallocx, __builtin_return_address(0));
-  dhat::hooks::release_via(recorded, block,
-                           [&] { call_next_void<void (*)(void*, std::size_t, int)>(g_sdallocx, block, size, flags); });
+  dhat::hooks::free_via<void (*)(void*, std::size_t, int)>(g_sdallocx, recorded, block, size, flags);
 }

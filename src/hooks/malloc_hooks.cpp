@@ -4,8 +4,11 @@
 // without them (next_allocator.hpp: glibc's, or jemalloc's, tcmalloc's, mimalloc's).
 // malloc_usable_size, malloc_trim, mallinfo and the allocators' other queries are deliberately
 // not replaced: the blocks are that allocator's, so its own versions answer for them.
+#include <malloc.h>
+
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 
 #include "hooks/hook_support.hpp"
 #include "hooks/link_anchor.hpp"
@@ -26,16 +29,42 @@ using dhat::hooks::release;
 
 namespace {
 
+// A signal handler's realloc while its thread is inside the recorder (the ticket is held): made
+// as a new block and a copy, and the old block handed back once the realloc is recorded. A
+// realloc that moved the block would free it at once, and another thread could be handed its
+// address before the move is recorded (see core::record_free_before_release). Realloc may always
+// move a block; the contents are the same.
+DHAT_CAPTURE_PATH void* realloc_held(void* old_block, std::size_t bytes) {
+  void* moved = real_malloc(bytes);
+  if (moved == nullptr) {
+    return nullptr;  // as a failed realloc: the old block is untouched
+  }
+  // The allocator's own answer (not replaced by the hooks): the bytes the old block can hold.
+  const std::size_t old_bytes = malloc_usable_size(old_block);
+  std::memcpy(moved, old_block, old_bytes < bytes ? old_bytes : bytes);
+  if (!dhat::core::realloc_attach_held(old_block, moved, bytes,
+                                       dhat::core::DeferredRelease{&dhat::hooks::free_later})) {
+    dhat::hooks::real_free(old_block);
+  }
+  return moved;
+}
+
 DHAT_CAPTURE_PATH void* realloc_recorded(void* old_block, std::size_t bytes, dhat::core::EntryFrame entry_frame) {
   if (old_block == nullptr) {
     return note_alloc(real_malloc(bytes), bytes, entry_frame);
   }
   if (bytes == 0) {
-    // glibc frees the block and returns NULL: account it as a free.
-    dhat::core::record_free(old_block);
+    // glibc frees the block and returns NULL: account it as a free (a signal handler's, held
+    // inside the recorder: freed once recorded, see release_via).
+    if (dhat::core::record_free_before_release(old_block, dhat::core::DeferredRelease{&dhat::hooks::free_later})) {
+      return nullptr;
+    }
     return real_realloc(old_block, 0);
   }
   const dhat::core::ReallocTicket ticket = dhat::core::realloc_detach(old_block);
+  if (__builtin_expect(ticket.held, 0)) {
+    return realloc_held(old_block, bytes);
+  }
   void* new_block = real_realloc(old_block, bytes);
   dhat::core::realloc_attach(ticket, old_block, new_block, bytes, entry_frame);
   return new_block;

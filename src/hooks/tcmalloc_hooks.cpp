@@ -95,8 +95,11 @@ DHAT_HOOK void* tc_realloc(void* block, std::size_t size) noexcept {
   const bool recorded = records(g_tc_realloc, __builtin_return_address(0));
   using Function = void* (*)(void*, std::size_t);
   if (recorded && block != nullptr && size == 0) {
-    // tcmalloc frees the block and returns NULL, as glibc does: a free.
-    dhat::core::record_free(block);
+    // tcmalloc frees the block and returns NULL, as glibc does: a free (held: see release_via).
+    const Function function = g_tc_realloc.get<Function>();
+    if (dhat::core::record_free_before_release(block, dhat::hooks::release_later_by(function, size))) {
+      return nullptr;
+    }
     return dhat::hooks::call_next<Function>(g_tc_realloc, static_cast<void*>(nullptr), block, size);
   }
   return keep_entry_frame(dhat::hooks::reallocate_via(recorded, block, size, DHAT_ENTRY_FRAME(), [&] {

@@ -6,8 +6,20 @@
 // inside glibc's malloc, which the plain program could not survive either. With "snapshots", the
 // reader also writes a snapshot (to FILE.snapshot) every round, one before the timer starts. Prints
 // "handler calls: N" and returns 0.
+//
+// With "reused" (signal_probe FILE reused): blocks above the mmap threshold, so that the kernel
+// hands a freed block's address to the next block of its size at once, whichever thread asks.
+// Main makes kPinned blocks at pinned_site first; the handler frees one per call, newest first
+// (every other one after growing it by 64 KiB with realloc, which glibc does with mremap: the old
+// address goes at once). Mappings go top down: the newest pinned block is the lowest above the
+// workers' own, so its hole is the highest that fits and the next mapping takes it. The two
+// workers allocate and free blocks of the same size at reuse_site, with small blocks at
+// loop_site between them, until every pinned block is freed. A handler's free or realloc inside
+// the reader's lock, if it let the address go at once, put it in a worker's next block before
+// the profiler had recorded the free. Prints "handler calls: N" and "worker blocks: M".
 #include <dhat/dhat.hpp>
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
@@ -21,6 +33,8 @@
 extern "C" __attribute__((noinline)) void* loop_site(std::size_t n) { return std::malloc(n); }
 extern "C" __attribute__((noinline)) void* handler_site(std::size_t n) { return std::malloc(n); }
 extern "C" __attribute__((noinline)) void* handler_grow(void* block, std::size_t n) { return std::realloc(block, n); }
+extern "C" __attribute__((noinline)) void* pinned_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* reuse_site(std::size_t n) { return std::malloc(n); }
 
 namespace {
 
@@ -29,6 +43,42 @@ std::atomic<long> g_handler_calls{0};
 void on_alarm(int) {
   std::free(handler_grow(handler_site(24), 40));  // charged to handler_site: 2 blocks, 64 bytes
   g_handler_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+// "reused": the pinned blocks the handler frees, newest first.
+constexpr int kPinned = 2000;
+constexpr std::size_t kBigBlock = 256 * 1024;
+void* g_pinned[kPinned];
+std::atomic<int> g_pinned_freed{0};
+std::atomic<long> g_worker_blocks{0};
+
+void free_a_pinned_block(int) {
+  const int next = g_pinned_freed.load(std::memory_order_relaxed);
+  if (next < kPinned) {
+    void* pinned = g_pinned[kPinned - 1 - next];
+    // Every other one grown first (charged to pinned_site): glibc moves a mapped block with
+    // mremap, which lets its old address go at once.
+    std::free(next % 2 == 0 ? pinned : handler_grow(pinned, kBigBlock + 64 * 1024));
+    g_pinned_freed.store(next + 1, std::memory_order_release);
+  }
+  g_handler_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+void reuse_addresses() {
+  // Bounded: a timer that never lands must not hang the probe (the test then fails on numbers).
+  for (long i = 0; i < 20000000 && g_pinned_freed.load(std::memory_order_acquire) < kPinned; ++i) {
+    void* block = reuse_site(kBigBlock);
+    asm volatile("" : : "r"(block) : "memory");
+    // Small blocks between the big ones: the reader has their events to apply under its lock,
+    // which keeps it inside the profiler long enough for a worker's mapping to land there.
+    for (int small = 0; small < 32; ++small) {
+      void* other = loop_site(16);
+      asm volatile("" : : "r"(other) : "memory");
+      std::free(other);
+    }
+    std::free(block);
+    g_worker_blocks.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void work() {
@@ -46,6 +96,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool snapshots = argc == 3 && std::string(argv[2]) == "snapshots";
+  const bool reused = argc == 3 && std::string(argv[2]) == "reused";
   const std::string snapshot = std::string(argv[1]) + ".snapshot";
   dhat::Profiler profiler = dhat::Profiler::builder().file_name(argv[1]).build();
   sigset_t alarm;
@@ -53,7 +104,13 @@ int main(int argc, char** argv) {
   sigaddset(&alarm, SIGALRM);
   pthread_sigmask(SIG_BLOCK, &alarm, nullptr);  // inherited by every thread started from here
   struct sigaction action {};
-  action.sa_handler = &on_alarm;
+  action.sa_handler = reused ? &free_a_pinned_block : &on_alarm;
+  if (reused) {
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);  // fixed: glibc would raise it at the first free
+    for (void*& block : g_pinned) {
+      block = pinned_site(kBigBlock);
+    }
+  }
   action.sa_flags = SA_RESTART;
   sigaction(SIGALRM, &action, nullptr);
   if (snapshots && !dhat::write_snapshot(snapshot)) {  // the writer thread starts here
@@ -76,8 +133,8 @@ int main(int argc, char** argv) {
   const long interval_us = std::getenv("DHAT_TEST_EMULATED") != nullptr ? 1000 : 100;
   const itimerval every{{0, interval_us}, {0, interval_us}};
   setitimer(ITIMER_REAL, &every, nullptr);
-  std::thread first(work);
-  std::thread second(work);
+  std::thread first(reused ? &reuse_addresses : &work);
+  std::thread second(reused ? &reuse_addresses : &work);
   first.join();
   second.join();
   const itimerval off{};
@@ -85,5 +142,8 @@ int main(int argc, char** argv) {
   working.store(false);
   reader.join();
   std::printf("handler calls: %ld\n", g_handler_calls.load());
+  if (reused) {
+    std::printf("worker blocks: %ld\n", g_worker_blocks.load());
+  }
   return 0;
 }

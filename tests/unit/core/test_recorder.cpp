@@ -233,6 +233,61 @@ TEST_F(RecorderTest, HeldEventsAreRecordedBeforeTheThreadsNextEvent) {
   EXPECT_EQ(unrecorded_handler_events(), 0U);
 }
 
+// A handler's free held inside the recorder: the hook must not free the block (true), and the
+// block is handed back through `later`, with its words, once the free is recorded and with every
+// signal blocked. Until then no allocation (another thread's, or the realloc the thread was in the
+// middle of) can be handed its address and be taken for it. Frees outside the recorder, and the
+// profiler's own inside it, are never held: the caller frees them.
+struct Released {
+  int calls = 0;
+  std::uintptr_t block = 0;
+  std::uintptr_t words[3] = {};
+  bool signals_blocked = false;
+};
+Released g_released;
+
+TEST_F(RecorderTest, AHeldFreesBlockIsHandedBackOnlyOnceTheFreeIsRecorded) {
+  g_released = Released{};
+  record_alloc(fake_block(40), 24);
+  const DeferredRelease later{[](void* block, const DeferredRelease& how) noexcept {
+                                ++g_released.calls;
+                                g_released.block = reinterpret_cast<std::uintptr_t>(block);
+                                g_released.words[0] = how.function;
+                                g_released.words[1] = how.arg1;
+                                g_released.words[2] = how.arg2;
+                                sigset_t now;
+                                pthread_sigmask(SIG_BLOCK, nullptr, &now);
+                                g_released.signals_blocked =
+                                    sigismember(&now, SIGALRM) == 1 && sigismember(&now, SIGINT) == 1;
+                              },
+                              7, 8, 9};
+  {
+    const RecorderMark marked;  // the thread inside the recorder: this free is a handler's
+    EXPECT_TRUE(record_free_before_release(fake_block(40), later));
+  }
+  EXPECT_EQ(g_released.calls, 0) << "handed back before its free was recorded";
+  EXPECT_EQ(current_counters().curr_bytes, 0U);  // a read replays what the thread holds first
+  EXPECT_EQ(g_released.calls, 1);
+  EXPECT_EQ(g_released.block, reinterpret_cast<std::uintptr_t>(fake_block(40)));
+  EXPECT_EQ(g_released.words[0], 7U);
+  EXPECT_EQ(g_released.words[1], 8U);
+  EXPECT_EQ(g_released.words[2], 9U);
+  EXPECT_TRUE(g_released.signals_blocked);
+  sigset_t after;
+  pthread_sigmask(SIG_BLOCK, nullptr, &after);
+  EXPECT_EQ(sigismember(&after, SIGINT), 0) << "the thread's mask is restored";
+
+  record_alloc(fake_block(41), 32);
+  EXPECT_FALSE(record_free_before_release(fake_block(41), later));  // outside: recorded, freed by the caller
+  {
+    const RecorderMark marked;
+    const ReentrancyGuard profilers_own;
+    EXPECT_FALSE(record_free_before_release(fake_block(42), later));
+  }
+  EXPECT_EQ(current_counters().curr_bytes, 0U);
+  EXPECT_EQ(g_released.calls, 1);
+}
+
 // Held events the thread has not replayed when the run stops (or when the numbers are read) are
 // part of the run: replayed only at the stop's end, they came after it and were dropped.
 TEST_F(RecorderTest, HeldEventsPendingAtAReadOrTheStopArePartOfTheRun) {
