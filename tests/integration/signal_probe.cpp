@@ -47,7 +47,7 @@ void on_alarm(int) {
 
 // "reused": the pinned blocks the handler frees, newest first.
 constexpr int kPinned = 2000;
-constexpr std::size_t kBigBlock = 256 * 1024;
+constexpr std::size_t kBigBlock = std::size_t{256} * 1024;
 void* g_pinned[kPinned];
 std::atomic<int> g_pinned_freed{0};
 std::atomic<long> g_worker_blocks{0};
@@ -58,7 +58,7 @@ void free_a_pinned_block(int) {
     void* pinned = g_pinned[kPinned - 1 - next];
     // Every other one grown first (charged to pinned_site): glibc moves a mapped block with
     // mremap, which lets its old address go at once.
-    std::free(next % 2 == 0 ? pinned : handler_grow(pinned, kBigBlock + 64 * 1024));
+    std::free(next % 2 == 0 ? pinned : handler_grow(pinned, kBigBlock + std::size_t{64} * 1024));
     g_pinned_freed.store(next + 1, std::memory_order_release);
   }
   g_handler_calls.fetch_add(1, std::memory_order_relaxed);
