@@ -319,11 +319,10 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
                                       EntryFrame entry_frame) noexcept {
   const ReplayHeldEventsOnReturn replay_after;
   if (__builtin_expect(ticket.held, 0)) {
-    ReentrancyGuard guard;  // the capture's own allocations, if any, are not the handler's
-    if (new_block != nullptr && guard.entered() &&
-        !hold_realloc(reinterpret_cast<std::uintptr_t>(old_block), reinterpret_cast<std::uintptr_t>(new_block),
-                      bytes)) {
-      g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+    // A handler's realloc whose old block the allocator has already let go (the foreign
+    // families' reallocs): held, with nothing left to hand back.
+    if (new_block != nullptr) {
+      static_cast<void>(realloc_attach_held(old_block, new_block, bytes, DeferredRelease{}));
     }
     return;
   }

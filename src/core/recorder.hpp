@@ -99,7 +99,8 @@ void realloc_attach(const ReallocTicket& ticket, void* old_block, void* new_bloc
 // realloc inside the recorder): the hook made `new_block` and copied the old one's contents
 // itself, and the old block is handed back by `later` once the realloc is recorded (as for
 // record_free_before_release: a realloc that freed it at once could see its address handed to
-// another thread first). False: not held (the caller frees the old block now).
+// another thread first). False: not held (the caller frees the old block now). realloc_attach
+// uses it too, with no `later`, for a held realloc whose allocator let the old block go itself.
 [[nodiscard]] bool realloc_attach_held(void* old_block, void* new_block, std::size_t bytes,
                                        const DeferredRelease& later) noexcept;
 
