@@ -4,6 +4,7 @@
 
 #include "core/internal_pages.hpp"
 #include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 
 namespace dhat::core {
 
@@ -50,7 +51,7 @@ __attribute__((noinline)) StackMemo* claim_memo_for_this_thread() noexcept {
   }
   bool registered = false;
   {
-    const ReentrancyGuard guard;  // its calloc is the profiler's own (see RecorderMark)
+    const OwnLibcCall own;  // its calloc is the profiler's own (see RecorderMark)
     registered = pthread_setspecific(s->memo_key, memo) == 0;
   }
   if (!registered) {

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/arch.hpp"
-#include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -350,9 +350,9 @@ enum class FdeLookup {
 // .eh_frame_hdr index (found with _dl_find_object: lock-free, allocation-free and
 // async-signal-safe, glibc 2.35), and the function start that entry names. Why before libgcc's
 // _Unwind_Find_FDE: that one takes a lock and mallocs under it where frames are registered (a
-// static program, a JIT), so it runs inside a ReentrancyGuard, and a signal handler that
-// allocated meanwhile was passed through unrecorded; with the index, a dynamic program's walks
-// never call libgcc. Whether pc is inside the FDE's range is for the caller to check (it decodes
+// static program, a JIT), so it runs with the thread's signals blocked inside a ReentrancyGuard
+// (OwnLibcCall: two system calls); with the index, a dynamic program's walks never call libgcc.
+// Whether pc is inside the FDE's range is for the caller to check (it decodes
 // the FDE anyway).
 FdeLookup find_fde(std::uintptr_t pc, const std::uint8_t** fde, std::uintptr_t* func) {
   dl_find_object object{};
@@ -417,9 +417,10 @@ UnwindRule rule_for_pc(std::uintptr_t pc) noexcept {
       return rule;
     case FdeLookup::unknown: {
       // libgcc takes a lock here and, the first time, mallocs under it (sorting the registered
-      // FDEs): that malloc is the profiler's, never held as a signal handler's (whose walk would
-      // come back here and wait for the lock this thread holds).
-      const ReentrancyGuard guard;
+      // FDEs): that malloc is the profiler's, and no handler runs meanwhile (its walk would come
+      // back here and wait for the lock this thread holds; its allocation would be taken for
+      // the profiler's).
+      const OwnLibcCall own;
       DwarfEhBases bases{};
       fde = static_cast<const std::uint8_t*>(_Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases));
       func = reinterpret_cast<std::uintptr_t>(bases.func);

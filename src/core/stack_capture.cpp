@@ -8,7 +8,7 @@
 #include <atomic>
 
 #include "core/cfi_unwinder.hpp"
-#include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 
 namespace {
 
@@ -68,7 +68,7 @@ DHAT_CAPTURE_PATH void capture_stack_with(RawStack& out, std::size_t max_frames,
   }
   out.depth = 0;
   UnwindState state{&out, max_frames, true};
-  const ReentrancyGuard guard;  // libgcc's allocations (a static program's FDE sorting) are the profiler's
+  const OwnLibcCall own;  // libgcc's allocations (a static program's FDE sorting) are the profiler's
   _Unwind_Backtrace(&on_frame, &state);
 }
 

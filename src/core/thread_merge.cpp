@@ -8,6 +8,7 @@
 #include "core/internal_pages.hpp"
 #include "core/process_barrier.hpp"
 #include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 
 namespace dhat::core {
 
@@ -191,7 +192,7 @@ ThreadBuffer* claim_buffer_for_this_thread() noexcept {
   s->buffers = b;
   bool registered = false;
   {
-    ReentrancyGuard guard;  // its calloc is the profiler's own
+    const OwnLibcCall own;  // its calloc is the profiler's own
     registered = pthread_setspecific(s->buffer_key, b) == 0;
   }
   if (!registered) {

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <utility>
 
+#include "core/signals_blocked.hpp"
+
 // Defined by the preload library's entry (src/preload/preload_entry.cpp), which starts recording
 // at the process's first allocation (true: started, or never will be; false: ask again at the
 // next allocation); absent (null) in the linked library, where the program's Profiler starts it.
@@ -396,7 +398,7 @@ void open_the_gate() noexcept {
   }
   bool open = true;
   if (&dhat_preload_first_allocation != nullptr) {
-    const core::ReentrancyGuard not_recorded;  // the start's own allocations are not the program's
+    const core::OwnLibcCall not_recorded;  // the start's own allocations are not the program's
     open = dhat_preload_first_allocation();
   }
   if (!open) {

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "core/recorder.hpp"
-#include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 #include "format/numbers.hpp"
 #include "runtime/run_control.hpp"
 #include "runtime/site_growth.hpp"
@@ -43,7 +43,7 @@ AllocationCheckOutcome check_allocations(void (*body)(void*), void* context, con
   outcome.bytes = end.total_bytes - start.total_bytes;
   outcome.ok = outcome.blocks <= limits.max_blocks && outcome.bytes <= limits.max_bytes;
   if (!outcome.ok) {
-    core::ReentrancyGuard not_recorded;
+    const core::OwnLibcCall not_recorded;  // the message's allocations
     send(report, report_context,
          std::to_string(limits.iterations) + " iterations after a warm-up allocated " +
              format::with_commas(outcome.blocks) + " blocks (" + format::with_commas(outcome.bytes) +

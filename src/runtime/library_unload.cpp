@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/recorder.hpp"
-#include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 #include "report/dwarf_symbolizer.hpp"
 #include "report/unloaded_code.hpp"
 
@@ -61,7 +61,10 @@ void before_library_unload(void* handle) noexcept {
   if (handle == nullptr || (!core::is_recording() && !core::is_ad_hoc_run())) {
     return;
   }
-  core::ReentrancyGuard not_recorded;
+  // The library's frames are symbolized here, on the thread that calls dlclose (the loader's
+  // lock it holds keeps other threads out): its signals are blocked meanwhile, so that no
+  // handler's allocation is taken for the symbolizer's (signals_blocked.hpp).
+  const core::OwnLibcCall not_recorded;
   try {
     link_map* map = nullptr;
     if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr) {

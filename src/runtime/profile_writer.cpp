@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <mutex>
 
-#include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 #include "runtime/library_unload.hpp"
 #include "runtime/profiler_thread.hpp"
 
@@ -46,7 +46,7 @@ bool writer_running() {
   if (g_writer_of == getpid()) {
     return true;
   }
-  const core::ReentrancyGuard not_recorded;  // pthread_create's allocations are the profiler's
+  const core::OwnLibcCall not_recorded;  // pthread_create's allocations are the profiler's
   if (sem_init(&g_requested, 0, 0) != 0 || sem_init(&g_done, 0, 0) != 0) {
     return false;
   }

@@ -10,6 +10,7 @@
 
 #include "core/recorder.hpp"
 #include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 #include "report/output_file.hpp"
 #include "runtime/exit_messages.hpp"
 #include "runtime/library_unload.hpp"
@@ -101,7 +102,7 @@ bool start_run_locked(RunSettings settings, bool adopt_early) {
 }  // namespace
 
 bool start_run(RunSettings settings) {
-  core::ReentrancyGuard not_recorded;  // the profiler's own set-up allocations
+  const core::OwnLibcCall not_recorded;  // the profiler's own set-up allocations
   std::lock_guard<std::mutex> hold(run_mutex());
   return start_run_locked(std::move(settings), false);
 }
@@ -109,14 +110,14 @@ bool start_run(RunSettings settings) {
 bool start_run(const Options& options) { return start_run(resolve_settings(options)); }
 
 bool start_recording_early(const RunSettings& settings) {
-  core::ReentrancyGuard not_recorded;
+  const core::OwnLibcCall not_recorded;
   std::lock_guard<std::mutex> hold(run_mutex());
   g_early_recording = core::start_recording(recorder_settings(settings));
   return g_early_recording;
 }
 
 bool start_run_adopting_early_recording(RunSettings settings) {
-  core::ReentrancyGuard not_recorded;
+  const core::OwnLibcCall not_recorded;
   std::lock_guard<std::mutex> hold(run_mutex());
   return start_run_locked(std::move(settings), true);
 }
@@ -128,7 +129,7 @@ void finish_run() {
 }
 
 bool acquire_private_run() {
-  core::ReentrancyGuard not_recorded;
+  const core::OwnLibcCall not_recorded;
   std::lock_guard<std::mutex> hold(run_mutex());
   if (g_private_users > 0) {
     ++g_private_users;

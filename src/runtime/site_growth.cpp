@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/recorder.hpp"
-#include "core/reentrancy_guard.hpp"
+#include "core/signals_blocked.hpp"
 #include "format/numbers.hpp"
 #include "report/dwarf_symbolizer.hpp"
 #include "report/program_points.hpp"
@@ -54,7 +54,7 @@ std::string describe_grown_sites(const SiteTotals& before, std::size_t max_sites
   if (!core::read_state(&copy_grown_sites, &grown)) {
     return "";
   }
-  core::ReentrancyGuard not_recorded;
+  const core::OwnLibcCall not_recorded;
   report::DwarfSymbolizer symbolizer;
   report::ProgramPoints points = report::build_program_points(std::move(grown.raw), symbolizer);
   std::sort(points.pps.begin(), points.pps.end(),

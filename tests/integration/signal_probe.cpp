@@ -1,9 +1,11 @@
 // A program whose SIGALRM handler (every 100 us) allocates, reallocates and frees, as some real programs do
-// (malloc is not async-signal-safe). Linked with dhat::dhat:  signal_probe FILE [snapshots]
+// (malloc is not async-signal-safe). Linked with dhat::dhat, or switched off under dhat-run:
+// signal_probe FILE [snapshots]
 // Two workers allocate and free 200,000 blocks each at loop_site with SIGALRM blocked; a third
-// thread, the only one that takes the signal, reads the heap's numbers in a loop, so the handler
-// interrupts it inside the profiler (holding its lock, draining the workers' events) and never
-// inside glibc's malloc, which the plain program could not survive either. With "snapshots", the
+// thread, the only one that takes the signal, reads the heap's numbers in a loop and allocates a
+// block at reader_site, so the handler interrupts it inside the profiler (holding its lock,
+// draining the workers' events; switched off, recording its own block) and never inside glibc's
+// malloc, which the plain program could not survive either. With "snapshots" (linked), the
 // reader also writes a snapshot (to FILE.snapshot) every round, one before the timer starts. Prints
 // "handler calls: N" and returns 0.
 //
@@ -35,6 +37,7 @@ extern "C" __attribute__((noinline)) void* handler_site(std::size_t n) { return 
 extern "C" __attribute__((noinline)) void* handler_grow(void* block, std::size_t n) { return std::realloc(block, n); }
 extern "C" __attribute__((noinline)) void* pinned_site(std::size_t n) { return std::malloc(n); }
 extern "C" __attribute__((noinline)) void* reuse_site(std::size_t n) { return std::malloc(n); }
+extern "C" __attribute__((noinline)) void* reader_site(std::size_t n) { return std::malloc(n); }
 
 namespace {
 
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
     while (working.load()) {
       const dhat::HeapStats stats = dhat::HeapStats::get();
       asm volatile("" : : "r"(stats.total_blocks) : "memory");
+      std::free(reader_site(32));
       if (snapshots && !dhat::write_snapshot(snapshot)) {
         std::_Exit(3);
       }
