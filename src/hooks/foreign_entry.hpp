@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -163,11 +164,41 @@ __attribute__((always_inline)) inline int posix_memalign_via(NextEntryPoint& ent
   return result;
 }
 
+// A signal handler's realloc while its thread is inside the recorder (ReallocTicket::held), made
+// as malloc_hooks.cpp's realloc_held makes glibc's: a new block from `allocate()` (the family's
+// allocation of the same kind: alignment, zeroing, heap), the old block's contents copied (at
+// most `usable()` bytes, the allocator's own answer), and the old block handed back by
+// `free_old()` (a DeferredRelease) only once the realloc is recorded. The allocator's realloc
+// would let the old address go at once, and another thread could be handed it before the move
+// is recorded. Null when `allocate()` failed: the caller then reallocates the allocator's own way
+// (its failure, its exception), as before.
+template <typename Allocate, typename Usable, typename FreeOld>
+__attribute__((always_inline)) inline void* move_held(void* old_block, std::size_t bytes, Allocate&& allocate,
+                                                      Usable&& usable, FreeOld&& free_old) {
+  void* moved = allocate();
+  if (moved == nullptr) {
+    return nullptr;
+  }
+  const std::size_t old_bytes = usable();
+  std::memcpy(moved, old_block, old_bytes < bytes ? old_bytes : bytes);
+  const core::DeferredRelease release = free_old();
+  if (!core::realloc_attach_held(old_block, moved, bytes, release) && release.release != nullptr) {
+    release.release(old_block, release);  // not held (the pool was full): freed now
+  }
+  return moved;
+}
+
+// For a realloc that never moves its block (in place or not at all): a held one keeps its
+// address, so nothing is handed back early; it is held as it is.
+inline void* no_held_move() noexcept { return nullptr; }
+
 // A realloc-like call (`reallocate` returns the new block or null, leaving the old one): detach,
-// call, attach, as malloc_hooks.cpp's realloc.
-template <typename Reallocate>
+// call, attach, as malloc_hooks.cpp's realloc; a signal handler's inside the recorder is made by
+// `held_move` (move_held, or no_held_move).
+template <typename Reallocate, typename HeldMove>
 __attribute__((always_inline)) inline void* reallocate_via(bool recorded, void* old_block, std::size_t bytes,
-                                                           core::EntryFrame entry_frame, Reallocate&& reallocate) {
+                                                           core::EntryFrame entry_frame, Reallocate&& reallocate,
+                                                           HeldMove&& held_move) {
   if (!recorded) {
     return reallocate();
   }
@@ -175,6 +206,11 @@ __attribute__((always_inline)) inline void* reallocate_via(bool recorded, void* 
     return note_alloc(reallocate(), bytes, entry_frame);
   }
   const core::ReallocTicket ticket = core::realloc_detach(old_block);
+  if (__builtin_expect(ticket.held, 0)) {
+    if (void* moved = held_move()) {
+      return moved;
+    }
+  }
   void* new_block = reallocate();
   core::realloc_attach(ticket, old_block, new_block, bytes, entry_frame);
   return new_block;

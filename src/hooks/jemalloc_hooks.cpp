@@ -20,6 +20,7 @@ NextEntryPoint g_rallocx("rallocx");
 NextEntryPoint g_xallocx("xallocx");
 NextEntryPoint g_dallocx("dallocx");
 NextEntryPoint g_sdallocx("sdallocx");
+NextEntryPoint g_sallocx("sallocx");  // not replaced: a query, for a handler's rallocx (move_held)
 
 }  // namespace
 
@@ -31,9 +32,19 @@ DHAT_HOOK void* mallocx(std::size_t size, int flags) noexcept {
 
 DHAT_HOOK void* rallocx(void* block, std::size_t size, int flags) noexcept {
   const bool recorded = records(g_rallocx, __builtin_return_address(0));
-  return keep_entry_frame(dhat::hooks::reallocate_via(recorded, block, size, DHAT_ENTRY_FRAME(), [&] {
-    return call_next<void* (*)(void*, std::size_t, int)>(g_rallocx, static_cast<void*>(nullptr), block, size, flags);
-  }));
+  return keep_entry_frame(dhat::hooks::reallocate_via(
+      recorded, block, size, DHAT_ENTRY_FRAME(),
+      [&] {
+        return call_next<void* (*)(void*, std::size_t, int)>(g_rallocx, static_cast<void*>(nullptr), block, size,
+                                                             flags);
+      },
+      [&] {
+        return dhat::hooks::move_held(
+            block, size,
+            [&] { return call_next<void* (*)(std::size_t, int)>(g_mallocx, static_cast<void*>(nullptr), size, flags); },
+            [&] { return call_next<std::size_t (*)(const void*, int)>(g_sallocx, std::size_t{0}, block, flags); },
+            [&] { return dhat::hooks::release_later_by(g_dallocx.get<void (*)(void*, int)>(), flags); });
+      }));
 }
 
 // Resizes in place to at least `size` (up to size + extra if it can) and returns the real size;

@@ -87,6 +87,7 @@ DHAT_ENTRY(mi_heap_strdup)
 DHAT_ENTRY(mi_heap_strndup)
 DHAT_ENTRY(mi_heap_malloc_aligned)
 DHAT_ENTRY(mi_heap_zalloc_aligned)
+DHAT_ENTRY(mi_usable_size)  // not replaced: a query, for a handler's realloc (move_held)
 #undef DHAT_ENTRY
 
 // count * size, or false when it does not fit (the call then fails without us).
@@ -101,11 +102,23 @@ bool product(std::size_t count, std::size_t size, std::size_t* bytes) {
 #define DHAT_MI_ALLOC(name, Function, bytes, ...) \
   keep_entry_frame(allocate_via<Function>(g_##name, DHAT_MI_RECORDS(name), bytes, DHAT_ENTRY_FRAME(), __VA_ARGS__))
 #define DHAT_MI_FREE(name, Function, ...) free_via<Function>(g_##name, DHAT_MI_RECORDS(name), __VA_ARGS__)
-// A realloc of `block` to `bytes`.
-#define DHAT_MI_REALLOC(name, Function, block, bytes, ...)                                       \
-  keep_entry_frame(reallocate_via(DHAT_MI_RECORDS(name), block, bytes, DHAT_ENTRY_FRAME(), [&] { \
-    return call_next<Function>(g_##name, static_cast<void*>(nullptr), __VA_ARGS__);              \
-  }))
+// A signal handler's realloc inside the recorder, made as `allocate` (an expression: the new block
+// of the same kind), a copy and mi_free (foreign_entry.hpp: move_held).
+#define DHAT_MI_HELD_MOVE(block, bytes, allocate)                                                         \
+  [&] {                                                                                                   \
+    return dhat::hooks::move_held(                                                                        \
+        block, bytes, [&] { return allocate; },                                                           \
+        [&] { return call_next<std::size_t (*)(const void*)>(g_mi_usable_size, std::size_t{0}, block); }, \
+        [&] { return dhat::hooks::release_later_by(g_mi_free.get<Free>()); });                            \
+  }
+// A new block through mimalloc's own `name` (not recorded: the held realloc is).
+#define DHAT_MI_NEW(Function, name, ...) call_next<Function>(g_##name, static_cast<void*>(nullptr), __VA_ARGS__)
+// A realloc of `block` to `bytes`; a handler's inside the recorder is made with `allocate`.
+#define DHAT_MI_REALLOC(name, Function, block, bytes, allocate, ...)                           \
+  keep_entry_frame(reallocate_via(                                                             \
+      DHAT_MI_RECORDS(name), block, bytes, DHAT_ENTRY_FRAME(),                                 \
+      [&] { return call_next<Function>(g_##name, static_cast<void*>(nullptr), __VA_ARGS__); }, \
+      DHAT_MI_HELD_MOVE(block, bytes, allocate)))
 
 // NOLINTBEGIN(bugprone-macro-parentheses): the macros' arguments are types and argument lists
 extern "C" {
@@ -126,19 +139,21 @@ DHAT_HOOK void* mi_mallocn(std::size_t count, std::size_t size) noexcept {
   return product(count, size, &bytes) ? DHAT_MI_ALLOC(mi_mallocn, MallocN, bytes, count, size) : nullptr;
 }
 DHAT_HOOK void* mi_realloc(void* block, std::size_t size) noexcept {
-  return DHAT_MI_REALLOC(mi_realloc, Realloc, block, size, block, size);
+  return DHAT_MI_REALLOC(mi_realloc, Realloc, block, size, DHAT_MI_NEW(Malloc, mi_malloc, size), block, size);
 }
 DHAT_HOOK void* mi_rezalloc(void* block, std::size_t size) noexcept {
-  return DHAT_MI_REALLOC(mi_rezalloc, Realloc, block, size, block, size);
+  return DHAT_MI_REALLOC(mi_rezalloc, Realloc, block, size, DHAT_MI_NEW(Malloc, mi_zalloc, size), block, size);
 }
 DHAT_HOOK void* mi_reallocn(void* block, std::size_t count, std::size_t size) noexcept {
   std::size_t bytes = 0;
-  return product(count, size, &bytes) ? DHAT_MI_REALLOC(mi_reallocn, ReallocN, block, bytes, block, count, size)
+  return product(count, size, &bytes) ? DHAT_MI_REALLOC(mi_reallocn, ReallocN, block, bytes,
+                                                        DHAT_MI_NEW(Malloc, mi_malloc, bytes), block, count, size)
                                       : nullptr;
 }
 DHAT_HOOK void* mi_recalloc(void* block, std::size_t count, std::size_t size) noexcept {
   std::size_t bytes = 0;
-  return product(count, size, &bytes) ? DHAT_MI_REALLOC(mi_recalloc, ReallocN, block, bytes, block, count, size)
+  return product(count, size, &bytes) ? DHAT_MI_REALLOC(mi_recalloc, ReallocN, block, bytes,
+                                                        DHAT_MI_NEW(Malloc, mi_zalloc, bytes), block, count, size)
                                       : nullptr;
 }
 DHAT_HOOK void* mi_reallocarray(void* block, std::size_t count, std::size_t size) noexcept {
@@ -147,22 +162,28 @@ DHAT_HOOK void* mi_reallocarray(void* block, std::size_t count, std::size_t size
     errno = EOVERFLOW;  // as mimalloc: the block is untouched
     return nullptr;
   }
-  return DHAT_MI_REALLOC(mi_reallocarray, ReallocN, block, bytes, block, count, size);
+  return DHAT_MI_REALLOC(mi_reallocarray, ReallocN, block, bytes, DHAT_MI_NEW(Malloc, mi_malloc, bytes), block, count,
+                         size);
 }
 // On failure mimalloc frees the block: re-attached by the failed realloc, then freed here.
 DHAT_HOOK void* mi_reallocf(void* block, std::size_t size) noexcept {
   const bool recorded = DHAT_MI_RECORDS(mi_reallocf);
-  void* moved = keep_entry_frame(reallocate_via(recorded, block, size, DHAT_ENTRY_FRAME(), [&] {
-    return call_next<Realloc>(g_mi_reallocf, static_cast<void*>(nullptr), block, size);
-  }));
+  void* moved = keep_entry_frame(reallocate_via(
+      recorded, block, size, DHAT_ENTRY_FRAME(),
+      [&] { return call_next<Realloc>(g_mi_reallocf, static_cast<void*>(nullptr), block, size); },
+      DHAT_MI_HELD_MOVE(block, size, DHAT_MI_NEW(Malloc, mi_malloc, size))));
   if (moved == nullptr && block != nullptr && recorded) {
     dhat::core::record_free(block);
   }
   return moved;
 }
-// In place or not at all: a realloc of the block to itself when it grew.
+// In place or not at all: a realloc of the block to itself when it grew (never moved: a
+// handler's keeps its address, nothing to hand back later).
 DHAT_HOOK void* mi_expand(void* block, std::size_t size) noexcept {
-  return DHAT_MI_REALLOC(mi_expand, Realloc, block, size, block, size);
+  return keep_entry_frame(reallocate_via(
+      DHAT_MI_RECORDS(mi_expand), block, size, DHAT_ENTRY_FRAME(),
+      [&] { return call_next<Realloc>(g_mi_expand, static_cast<void*>(nullptr), block, size); },
+      &dhat::hooks::no_held_move));
 }
 DHAT_HOOK void mi_free(void* block) noexcept { DHAT_MI_FREE(mi_free, Free, block); }
 DHAT_HOOK void mi_cfree(void* block) noexcept { DHAT_MI_FREE(mi_cfree, Free, block); }
@@ -211,8 +232,8 @@ DHAT_HOOK void* mi_calloc_aligned(std::size_t count, std::size_t size, std::size
                                       : nullptr;
 }
 DHAT_HOOK void* mi_realloc_aligned(void* block, std::size_t size, std::size_t alignment) noexcept {
-  return DHAT_MI_REALLOC(mi_realloc_aligned, void* (*)(void*, std::size_t, std::size_t), block, size, block, size,
-                         alignment);
+  return DHAT_MI_REALLOC(mi_realloc_aligned, void* (*)(void*, std::size_t, std::size_t), block, size,
+                         DHAT_MI_NEW(MallocAligned, mi_malloc_aligned, size, alignment), block, size, alignment);
 }
 DHAT_HOOK void* mi_memalign(std::size_t alignment, std::size_t size) noexcept {
   return DHAT_MI_ALLOC(mi_memalign, MallocAligned, size, alignment, size);
@@ -243,12 +264,13 @@ DHAT_HOOK void* mi_new_n(std::size_t count, std::size_t size) {
   return DHAT_MI_ALLOC(mi_new_n, MallocN, bytes, count, size);
 }
 DHAT_HOOK void* mi_new_realloc(void* block, std::size_t size) {
-  return DHAT_MI_REALLOC(mi_new_realloc, Realloc, block, size, block, size);
+  return DHAT_MI_REALLOC(mi_new_realloc, Realloc, block, size, DHAT_MI_NEW(Malloc, mi_malloc, size), block, size);
 }
 DHAT_HOOK void* mi_new_reallocn(void* block, std::size_t count, std::size_t size) {
   std::size_t bytes = 0;
   product(count, size, &bytes);
-  return DHAT_MI_REALLOC(mi_new_reallocn, ReallocN, block, bytes, block, count, size);
+  return DHAT_MI_REALLOC(mi_new_reallocn, ReallocN, block, bytes, DHAT_MI_NEW(Malloc, mi_malloc, bytes), block, count,
+                         size);
 }
 
 // In a heap of the program's.
@@ -270,20 +292,22 @@ DHAT_HOOK void* mi_heap_mallocn(Heap* heap, std::size_t count, std::size_t size)
   return product(count, size, &bytes) ? DHAT_MI_ALLOC(mi_heap_mallocn, HeapMallocN, bytes, heap, count, size) : nullptr;
 }
 DHAT_HOOK void* mi_heap_realloc(Heap* heap, void* block, std::size_t size) noexcept {
-  return DHAT_MI_REALLOC(mi_heap_realloc, HeapRealloc, block, size, heap, block, size);
+  return DHAT_MI_REALLOC(mi_heap_realloc, HeapRealloc, block, size, DHAT_MI_NEW(HeapMalloc, mi_heap_malloc, heap, size),
+                         heap, block, size);
 }
 DHAT_HOOK void* mi_heap_reallocn(Heap* heap, void* block, std::size_t count, std::size_t size) noexcept {
   std::size_t bytes = 0;
   return product(count, size, &bytes)
-             ? DHAT_MI_REALLOC(mi_heap_reallocn, void* (*)(Heap*, void*, std::size_t, std::size_t), block, bytes, heap,
-                               block, count, size)
+             ? DHAT_MI_REALLOC(mi_heap_reallocn, void* (*)(Heap*, void*, std::size_t, std::size_t), block, bytes,
+                               DHAT_MI_NEW(HeapMalloc, mi_heap_malloc, heap, bytes), heap, block, count, size)
              : nullptr;
 }
 DHAT_HOOK void* mi_heap_reallocf(Heap* heap, void* block, std::size_t size) noexcept {
   const bool recorded = DHAT_MI_RECORDS(mi_heap_reallocf);
-  void* moved = keep_entry_frame(reallocate_via(recorded, block, size, DHAT_ENTRY_FRAME(), [&] {
-    return call_next<HeapRealloc>(g_mi_heap_reallocf, static_cast<void*>(nullptr), heap, block, size);
-  }));
+  void* moved = keep_entry_frame(reallocate_via(
+      recorded, block, size, DHAT_ENTRY_FRAME(),
+      [&] { return call_next<HeapRealloc>(g_mi_heap_reallocf, static_cast<void*>(nullptr), heap, block, size); },
+      DHAT_MI_HELD_MOVE(block, size, DHAT_MI_NEW(HeapMalloc, mi_heap_malloc, heap, size))));
   if (moved == nullptr && block != nullptr && recorded) {
     dhat::core::record_free(block);  // as mi_reallocf
   }

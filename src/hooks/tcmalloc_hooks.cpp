@@ -35,6 +35,7 @@ DHAT_ENTRY(tc_malloc_skip_new_handler)
 DHAT_ENTRY(tc_free)
 DHAT_ENTRY(tc_free_sized)
 DHAT_ENTRY(tc_realloc)
+DHAT_ENTRY(tc_malloc_size)  // not replaced: a query, for a handler's tc_realloc (move_held)
 DHAT_ENTRY(tc_calloc)
 DHAT_ENTRY(tc_cfree)
 DHAT_ENTRY(tc_memalign)
@@ -102,9 +103,18 @@ DHAT_HOOK void* tc_realloc(void* block, std::size_t size) noexcept {
     }
     return dhat::hooks::call_next<Function>(g_tc_realloc, static_cast<void*>(nullptr), block, size);
   }
-  return keep_entry_frame(dhat::hooks::reallocate_via(recorded, block, size, DHAT_ENTRY_FRAME(), [&] {
-    return dhat::hooks::call_next<Function>(g_tc_realloc, static_cast<void*>(nullptr), block, size);
-  }));
+  return keep_entry_frame(dhat::hooks::reallocate_via(
+      recorded, block, size, DHAT_ENTRY_FRAME(),
+      [&] { return dhat::hooks::call_next<Function>(g_tc_realloc, static_cast<void*>(nullptr), block, size); },
+      [&] {
+        return dhat::hooks::move_held(
+            block, size,
+            [&] {
+              return dhat::hooks::call_next<void* (*)(std::size_t)>(g_tc_malloc, static_cast<void*>(nullptr), size);
+            },
+            [&] { return dhat::hooks::call_next<std::size_t (*)(void*)>(g_tc_malloc_size, std::size_t{0}, block); },
+            [&] { return dhat::hooks::release_later_by(g_tc_free.get<void (*)(void*)>()); });
+      }));
 }
 DHAT_HOOK void* tc_memalign(std::size_t alignment, std::size_t size) noexcept {
   return DHAT_TC_ALLOC(tc_memalign, void* (*)(std::size_t, std::size_t), size, alignment, size);

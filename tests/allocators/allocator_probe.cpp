@@ -10,6 +10,14 @@
 // Prints "proof: ALLOCATOR OWNED of WANTED, statistics grew by GREW" (OWNED: the bytes of the
 // peak's blocks that the allocator says are its own) and exits 0, or says what went wrong and
 // exits 1.
+//
+// usage: allocator_probe OUT.json handler   (linked, with an allocator's own API)
+// A SIGALRM handler (every 500 us) grows and frees blocks through the allocator's own realloc and
+// free, interrupting a thread that reads the heap's numbers in a loop (inside the profiler, often
+// holding its lock): kPinned blocks of 1 MiB made at probe_pinned, each grown by 64 KiB at
+// probe_handler_grow (a move: the old address is let go) and freed, newest first. Two workers
+// allocate and free blocks of 1 MiB at probe_reuse (with small ones at probe_small between)
+// until every pinned block is gone. Prints "handler calls: N" and "worker blocks: M".
 #include <dlfcn.h>
 #include <malloc.h>
 
@@ -22,6 +30,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <signal.h>
+#include <sys/time.h>
+
+#include <atomic>
 
 #if defined(PROBE_JEMALLOC)
 #include <jemalloc/jemalloc.h>
@@ -62,6 +75,9 @@ __attribute__((noinline)) void* probe_native_realloc(void* p, std::size_t n) { r
 __attribute__((noinline)) void probe_native_free(void* p, std::size_t n) { sdallocx(p, n, 0); }
 __attribute__((noinline)) void* probe_native_aligned(std::size_t n) { return mallocx(n, MALLOCX_ALIGN(64)); }
 __attribute__((noinline)) void probe_native_free_aligned(void* p) { dallocx(p, MALLOCX_ALIGN(64)); }
+#define FAMILY_MALLOC(n) mallocx(n, 0)
+#define FAMILY_REALLOC(p, n) rallocx(p, n, 0)
+#define FAMILY_FREE(p) dallocx(p, 0)
 #elif defined(PROBE_TCMALLOC)
 // malloc's blocks through tcmalloc's own API: tc_realloc grows one, tc_malloc_size measures it,
 // tc_free frees it.
@@ -82,6 +98,9 @@ __attribute__((noinline)) void* probe_native_realloc(void* p, std::size_t n) { r
 __attribute__((noinline)) void probe_native_free(void* p, std::size_t n) { tc_free_sized(p, n); }
 __attribute__((noinline)) void* probe_native_aligned(std::size_t n) { return tc_new_aligned(n, std::align_val_t{64}); }
 __attribute__((noinline)) void probe_native_free_aligned(void* p) { tc_delete_aligned(p, std::align_val_t{64}); }
+#define FAMILY_MALLOC(n) tc_malloc(n)
+#define FAMILY_REALLOC(p, n) tc_realloc(p, n)
+#define FAMILY_FREE(p) tc_free(p)
 #elif defined(PROBE_MIMALLOC)
 // malloc's blocks through mimalloc's own API: mi_realloc grows one, mi_usable_size measures it,
 // mi_free frees it.
@@ -102,6 +121,15 @@ __attribute__((noinline)) void* probe_native_realloc(void* p, std::size_t n) { r
 __attribute__((noinline)) void probe_native_free(void* p, std::size_t n) { mi_free_size(p, n); }
 __attribute__((noinline)) void* probe_native_aligned(std::size_t n) { return mi_malloc_aligned(n, 64); }
 __attribute__((noinline)) void probe_native_free_aligned(void* p) { mi_free(p); }
+#define FAMILY_MALLOC(n) mi_malloc(n)
+#define FAMILY_REALLOC(p, n) mi_realloc(p, n)
+#define FAMILY_FREE(p) mi_free(p)
+#endif
+#if defined(FAMILY_MALLOC)
+__attribute__((noinline)) void* probe_pinned(std::size_t n) { return FAMILY_MALLOC(n); }
+__attribute__((noinline)) void* probe_handler_grow(void* p, std::size_t n) { return FAMILY_REALLOC(p, n); }
+__attribute__((noinline)) void* probe_reuse(std::size_t n) { return FAMILY_MALLOC(n); }
+__attribute__((noinline)) void* probe_small(std::size_t n) { return FAMILY_MALLOC(n); }
 #endif
 }
 
@@ -179,9 +207,94 @@ bool owned(const void* block) {
   return false;
 }
 
+#if defined(PROBE_LINKED) && defined(FAMILY_MALLOC)
+// "handler" mode (see the top).
+constexpr int kPinned = 500;
+constexpr std::size_t kBig = std::size_t{1} << 20;
+void* g_pinned[kPinned];
+std::atomic<int> g_pinned_freed{0};
+std::atomic<long> g_handler_calls{0};
+std::atomic<long> g_worker_blocks{0};
+
+void grow_and_free_a_pinned_block(int) {
+  const int next = g_pinned_freed.load(std::memory_order_relaxed);
+  if (next < kPinned) {
+    FAMILY_FREE(probe_handler_grow(g_pinned[kPinned - 1 - next], kBig + std::size_t{64} * 1024));
+    g_pinned_freed.store(next + 1, std::memory_order_release);
+  }
+  g_handler_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::atomic<int> g_workers_ready{0};
+
+void reuse_addresses() {
+  // One small block first: the thread's first event registers it with the profiler (under the
+  // lock the reader keeps taking), before the timer starts.
+  FAMILY_FREE(probe_small(16));
+  g_workers_ready.fetch_add(1, std::memory_order_release);
+  for (long i = 0; i < 20000000 && g_pinned_freed.load(std::memory_order_acquire) < kPinned; ++i) {
+    void* block = probe_reuse(kBig);
+    asm volatile("" : : "r"(block) : "memory");
+    for (int small = 0; small < 32; ++small) {
+      void* other = probe_small(16);
+      asm volatile("" : : "r"(other) : "memory");
+      FAMILY_FREE(other);
+    }
+    FAMILY_FREE(block);
+    g_worker_blocks.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+int handler_mode() {
+  sigset_t alarm;
+  sigemptyset(&alarm);
+  sigaddset(&alarm, SIGALRM);
+  pthread_sigmask(SIG_BLOCK, &alarm, nullptr);  // inherited: only the reader takes it
+  for (void*& block : g_pinned) {
+    block = probe_pinned(kBig);
+  }
+  struct sigaction action {};
+  action.sa_handler = &grow_and_free_a_pinned_block;
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &action, nullptr);
+  std::atomic<bool> working{true};
+  std::thread reader([&] {
+    pthread_sigmask(SIG_UNBLOCK, &alarm, nullptr);
+    while (working.load()) {
+      const dhat::HeapStats stats = dhat::HeapStats::get();
+      asm volatile("" : : "r"(stats.total_blocks) : "memory");
+    }
+    pthread_sigmask(SIG_BLOCK, &alarm, nullptr);
+  });
+  std::thread first(&reuse_addresses);
+  std::thread second(&reuse_addresses);
+  while (g_workers_ready.load(std::memory_order_acquire) < 2) {
+    std::this_thread::yield();
+  }
+  // Every 500 us (5 ms under an emulator): a handler's move copies 1 MiB.
+  const long interval_us = std::getenv("DHAT_TEST_EMULATED") != nullptr ? 5000 : 500;
+  const itimerval every{{0, interval_us}, {0, interval_us}};
+  setitimer(ITIMER_REAL, &every, nullptr);
+  first.join();
+  second.join();
+  const itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  working.store(false);
+  reader.join();
+  std::printf("handler calls: %ld\nworker blocks: %ld\n", g_handler_calls.load(), g_worker_blocks.load());
+  return 0;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(PROBE_LINKED) && defined(FAMILY_MALLOC)
+  if (argc == 3 && std::string(argv[2]) == "handler") {
+    dhat::Profiler profiler = dhat::Profiler::builder().file_name(argv[1]).build();
+    return handler_mode();
+  }
+#endif
   if (argc != 4) {
     std::fputs("usage: allocator_probe OUT.json THREADS ROUNDS\n", stderr);
     return 1;
