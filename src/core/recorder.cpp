@@ -7,6 +7,7 @@
 #include <sys/single_threaded.h>
 
 #include "core/accounting.hpp"
+#include "core/allocator_code.hpp"
 #include "core/capture.hpp"
 #include "core/handler_events.hpp"
 #include "core/recorder_state.hpp"
@@ -229,8 +230,14 @@ void replay_held_events() noexcept {
 
 DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, EntryFrame entry_frame) noexcept {
   const ReplayHeldEventsOnReturn replay_after;
-  if (t_inside_profiler || block == nullptr) {
-    return;  // the profiler's own allocation (inside a ReentrancyGuard)
+  if (block == nullptr) {
+    return;
+  }
+  if (__builtin_expect(t_inside_profiler != kOutsideProfiler, 0) &&
+      !interrupts_allocator(caller_frame_of(entry_frame).ip)) {
+    // The profiler's own allocation (inside a ReentrancyGuard), or the next allocator's (inside
+    // an AllocatorCall). Not a signal handler's that interrupted the allocator: the program's.
+    return;
   }
   if (__builtin_expect(t_holds_lock, 0)) {
     // Only a signal handler gets here: this thread is inside the recorder's critical code (it
@@ -343,7 +350,7 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
   std::uint32_t generation = kCurrentRun;
   PpId pp = kNoPp;
   if (ticket.buffered) {
-    if (!t_inside_profiler) {
+    if (t_inside_profiler == kOutsideProfiler || interrupts_allocator(caller_frame_of(entry_frame).ip)) {
       const RecorderMark marked;  // as in record_new_block
       CapturedStack captured;
       capture(state(), captured, entry_frame);

@@ -6,7 +6,7 @@
 
 namespace dhat::core {
 
-DHAT_CONSTINIT thread_local bool t_inside_profiler DHAT_TLS = false;
+DHAT_CONSTINIT thread_local unsigned char t_inside_profiler DHAT_TLS = kOutsideProfiler;
 DHAT_CONSTINIT thread_local bool t_holds_lock DHAT_TLS = false;
 DHAT_CONSTINIT thread_local ThreadState t_state DHAT_TLS;
 DHAT_CONSTINIT thread_local ThreadBuffer* t_buffer DHAT_TLS = nullptr;

@@ -23,11 +23,7 @@ struct UnwindState {
   bool still_in_profiler;
 };
 
-bool inside_profiler(std::uintptr_t ip) {
-  const auto begin = reinterpret_cast<std::uintptr_t>(__start_dhat_text);
-  const auto end = reinterpret_cast<std::uintptr_t>(__stop_dhat_text);
-  return ip >= begin && ip < end;
-}
+bool inside_profiler(std::uintptr_t ip) { return dhat::core::in_capture_path(ip); }
 
 _Unwind_Reason_Code on_frame(struct _Unwind_Context* context, void* arg) {
   auto* state = static_cast<UnwindState*>(arg);
@@ -74,6 +70,12 @@ DHAT_CAPTURE_PATH void capture_stack_with(RawStack& out, std::size_t max_frames,
 
 DHAT_CAPTURE_PATH void capture_stack(RawStack& out, std::size_t max_frames) noexcept {
   capture_stack_with(out, max_frames, static_cast<Unwinder>(g_unwinder.load(std::memory_order_relaxed)));
+}
+
+bool in_capture_path(std::uintptr_t address) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(__start_dhat_text);
+  const auto end = reinterpret_cast<std::uintptr_t>(__stop_dhat_text);
+  return address >= begin && address < end;
 }
 
 std::uint64_t hash_stack(const std::uintptr_t* frames, std::uint32_t depth) noexcept {

@@ -36,6 +36,10 @@ void capture_stack(RawStack& out, std::size_t max_frames) noexcept;
 // The same with a chosen unwinder (tests compare them).
 void capture_stack_with(RawStack& out, std::size_t max_frames, Unwinder unwinder) noexcept;
 
+// Whether `address` lies in the profiler's capture path (the `dhat_text` section: the hooks and
+// what they call on the way to a stack walk).
+bool in_capture_path(std::uintptr_t address) noexcept;
+
 // Hash of a stack's addresses (also used by the stack table).
 std::uint64_t hash_stack(const std::uintptr_t* frames, std::uint32_t depth) noexcept;
 

@@ -1,7 +1,6 @@
 #include "hooks/foreign_entry.hpp"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -10,29 +9,6 @@
 namespace dhat::hooks {
 
 namespace {
-
-struct CodeRange {
-  std::uintptr_t address;  // in: a function's address
-  std::uintptr_t begin = 0, end = 0;
-};
-
-// The executable segment of the loaded object that holds `address`.
-int find_code_range(dl_phdr_info* info, std::size_t, void* data) noexcept {
-  auto* range = static_cast<CodeRange*>(data);
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-    if (segment.p_type != PT_LOAD || (segment.p_flags & PF_X) == 0) {
-      continue;
-    }
-    const std::uintptr_t begin = info->dlpi_addr + segment.p_vaddr;
-    if (range->address - begin < segment.p_memsz) {
-      range->begin = begin;
-      range->end = begin + segment.p_memsz;
-      return 1;
-    }
-  }
-  return 0;
-}
 
 void say_missing(const char* name) noexcept {
   // write(2), not stdio: this runs inside an allocation function.
@@ -56,10 +32,10 @@ void NextEntryPoint::resolve() noexcept {
   }
   void* function = dlsym(RTLD_NEXT, name_);
   if (function != nullptr) {
-    CodeRange range{reinterpret_cast<std::uintptr_t>(function)};
-    dl_iterate_phdr(&find_code_range, &range);
-    text_begin_ = range.begin;
-    text_end_ = range.end;
+    if (!core::code_range_of(reinterpret_cast<std::uintptr_t>(function), &text_begin_, &text_end_)) {
+      text_begin_ = text_end_ = 0;
+    }
+    core::add_allocator_code(function);
   } else {
     say_missing(name_);
   }

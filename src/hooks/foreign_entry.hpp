@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/allocator_code.hpp"
 #include "hooks/hook_support.hpp"
 
 namespace dhat::hooks {
@@ -54,14 +55,14 @@ class NextEntryPoint {
   std::uintptr_t text_begin_ = 0, text_end_ = 0;
 };
 
-// Calls the next definition inside a ReentrancyGuard; `failed` when there is none.
+// Calls the next definition inside an AllocatorCall; `failed` when there is none.
 template <typename Function, typename Result, typename... Args>
 __attribute__((always_inline)) inline Result call_next(NextEntryPoint& entry, Result failed, Args... args) {
   const Function function = entry.get<Function>();
   if (function == nullptr) {
     return failed;
   }
-  const core::ReentrancyGuard inside_the_allocator;
+  const core::AllocatorCall inside_the_allocator;
   return function(args...);
 }
 
@@ -73,10 +74,14 @@ extern "C" const char __stop_dhat_text[] __attribute__((weak));   // NOLINT(bugp
 // allocator's own code, nor from the hooks' (an allocator's malloc that ends in a jump to another
 // of its exported names, as mimalloc's realloc jumps to mi_heap_realloc through its PLT, arrives
 // here with the return address of the malloc hook that called it), nor while the thread is inside
-// the profiler or the allocator (a ReentrancyGuard). The entry point is found first: its code
-// range decides.
+// the profiler, nor inside the allocator unless the call comes from elsewhere (a signal handler's:
+// core/allocator_code.hpp). The entry point is found first: its code range decides.
 __attribute__((always_inline)) inline bool records(NextEntryPoint& entry, const void* caller) noexcept {
-  if (__builtin_expect(!core::is_recording(), 1) || core::t_inside_profiler) {
+  if (__builtin_expect(!core::is_recording(), 1)) {
+    return false;
+  }
+  if (__builtin_expect(core::t_inside_profiler != core::kOutsideProfiler, 0) &&
+      !core::interrupts_allocator(reinterpret_cast<std::uintptr_t>(caller))) {
     return false;
   }
   const auto address = reinterpret_cast<std::uintptr_t>(caller);
@@ -121,7 +126,7 @@ void call_with_words(Function function, void* block, const std::uintptr_t (&word
 }
 template <typename Function, typename... Args>
 void release_later(void* block, const core::DeferredRelease& how) noexcept {
-  const core::ReentrancyGuard inside_the_allocator;
+  const core::AllocatorCall inside_the_allocator;
   const std::uintptr_t words[2] = {how.arg1, how.arg2};
   call_with_words<Function, Args...>(reinterpret_cast<Function>(how.function), block, words,
                                      std::index_sequence_for<Args...>{});
@@ -146,7 +151,7 @@ __attribute__((always_inline)) inline void free_via(NextEntryPoint& entry, bool 
       recorded, block, [&] { return release_later_by(function, args...); },
       [&] {
         if (function != nullptr) {
-          const core::ReentrancyGuard inside_the_allocator;
+          const core::AllocatorCall inside_the_allocator;
           function(block, args...);
         }
       });

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/allocator_code.hpp"
 #include "core/signals_blocked.hpp"
 
 // Defined by the preload library's entry (src/preload/preload_entry.cpp), which starts recording
@@ -305,13 +306,14 @@ void* libc_realloc_after_arena(void* block, std::size_t bytes) noexcept {
   return block != nullptr && in_arena(block) ? realloc_out_of_arena(block, bytes) : __libc_realloc(block, bytes);
 }
 
-// The next allocator's functions, inside a ReentrancyGuard (what it calls of ours is its own).
+// The next allocator's functions, inside an AllocatorCall (what it calls of ours is its own; a
+// signal handler's call meanwhile is told apart: core/allocator_code.hpp).
 void* next_malloc(std::size_t bytes) noexcept {
-  const core::ReentrancyGuard inside_the_allocator;
+  const core::AllocatorCall inside_the_allocator;
   return g_next.malloc(bytes);
 }
 void* next_calloc(std::size_t count, std::size_t size) noexcept {
-  const core::ReentrancyGuard inside_the_allocator;
+  const core::AllocatorCall inside_the_allocator;
   if (g_next.calloc != nullptr) {
     return g_next.calloc(count, size);
   }
@@ -330,11 +332,11 @@ void* next_realloc(void* block, std::size_t bytes) noexcept {
   if (block != nullptr && in_arena(block)) {
     return realloc_out_of_arena(block, bytes);
   }
-  const core::ReentrancyGuard inside_the_allocator;
+  const core::AllocatorCall inside_the_allocator;
   return g_next.realloc(block, bytes);
 }
 void* next_memalign(std::size_t alignment, std::size_t bytes) noexcept {
-  const core::ReentrancyGuard inside_the_allocator;
+  const core::AllocatorCall inside_the_allocator;
   if (g_next.memalign != nullptr) {
     return g_next.memalign(alignment, bytes);
   }
@@ -343,14 +345,14 @@ void* next_memalign(std::size_t alignment, std::size_t bytes) noexcept {
 }
 void* next_valloc(std::size_t bytes) noexcept {
   if (g_next.valloc != nullptr) {
-    const core::ReentrancyGuard inside_the_allocator;
+    const core::AllocatorCall inside_the_allocator;
     return g_next.valloc(bytes);
   }
   return next_memalign(page_size(), bytes);
 }
 void* next_pvalloc(std::size_t bytes) noexcept {
   if (g_next.pvalloc != nullptr) {
-    const core::ReentrancyGuard inside_the_allocator;
+    const core::AllocatorCall inside_the_allocator;
     return g_next.pvalloc(bytes);
   }
   const std::size_t page = page_size();
@@ -364,13 +366,16 @@ void next_free(void* block) noexcept {
   if (in_arena(block)) {
     return;
   }
-  const core::ReentrancyGuard inside_the_allocator;
+  const core::AllocatorCall inside_the_allocator;
   g_next.free(block);
 }
 
 // The functions of the route found (before the route is published: release).
 void resolve_functions(Route route) noexcept {
   if (route == Route::next) {
+    for (void* function : {reinterpret_cast<void*>(g_next.malloc), reinterpret_cast<void*>(g_next.free)}) {
+      core::add_allocator_code(function);
+    }
     g_resolved =
         Functions{&next_malloc, &next_calloc, &next_realloc, &next_memalign, &next_valloc, &next_pvalloc, &next_free};
     return;

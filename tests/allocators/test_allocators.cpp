@@ -232,6 +232,45 @@ TEST_P(HandlerRealloc, AHandlersReallocInsideTheProfilerKeepsTheOldAddressUntilI
   }
 }
 
+// A signal handler that allocates while its thread is inside the allocator the hooks forward to
+// (bump_allocator.c raises the signal inside its own malloc; it is safe to enter again): the
+// handler's blocks are the program's, recorded at handler_site. Before, the hooks marked the
+// whole call of the allocator as the profiler's own and passed them through: handler_site was
+// missing (0 of 2,000 blocks). The allocator's calloc calls its malloc through its PLT, which
+// reaches the hooks from the allocator's code: that call is not the program's (probe_calloc counts
+// each calloc once). Linked, and switched off under dhat-run.
+TEST(HandlerInsideTheAllocator, IsRecordedAndTheAllocatorsOwnCallsAreNot) {
+  constexpr std::uint64_t kRounds = 1000;
+  for (const bool linked : {true, false}) {
+    const std::string file = linked ? "bump-linked.json" : "bump-dhat-run.json";
+    std::remove(file.c_str());
+    const std::string command = linked ? std::string(DHAT_BUMP_PROBE_LINKED)
+                                       : std::string(DHAT_RUN) + " -o " + file + " -- " + DHAT_BUMP_PROBE_PLAIN;
+    SCOPED_TRACE(command);
+    const Output output =
+        run("timeout 60 " + command + " " + file + " " + std::to_string(kRounds) + " 2>" + file + ".stderr");
+    ASSERT_EQ(output.status, 0) << output.out;
+    long calls = -1;
+    ASSERT_EQ(std::sscanf(output.out.c_str(), "handler calls: %ld", &calls), 1) << output.out;
+    EXPECT_EQ(calls, static_cast<long>(2 * kRounds));  // each malloc of the allocator's, calloc's included
+    const dhat_test::Profile profile = dhat_test::Profile::load(file);
+    const auto handler = dhat_test::Profile::sum(profile.allocated_in("handler_site"));
+    EXPECT_EQ(static_cast<long>(handler.tbk), calls);
+    EXPECT_EQ(handler.tb, 24U * static_cast<std::uint64_t>(calls));
+    EXPECT_EQ(handler.eb, 0U);
+    const auto loop = dhat_test::Profile::sum(profile.allocated_in("probe_loop"));
+    EXPECT_EQ(loop.tbk, kRounds);
+    EXPECT_EQ(loop.tb, 32 * kRounds);
+    EXPECT_EQ(loop.eb, 0U);
+    const auto zeroed = dhat_test::Profile::sum(profile.allocated_in("probe_calloc"));
+    EXPECT_EQ(zeroed.tbk, kRounds);
+    EXPECT_EQ(zeroed.tb, 48 * kRounds);
+    EXPECT_EQ(zeroed.eb, 0U);
+    std::remove(file.c_str());
+    std::remove((file + ".stderr").c_str());
+  }
+}
+
 std::string allocator_name(const testing::TestParamInfo<const Allocator*>& info) { return info.param->name; }
 
 INSTANTIATE_TEST_SUITE_P(Allocators, HandlerRealloc,
