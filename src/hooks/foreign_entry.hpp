@@ -124,8 +124,9 @@ void call_with_words(Function function, void* block, const std::uintptr_t (&word
                      std::index_sequence<I...> /*indices*/) noexcept {
   function(block, from_word<Args>(words[I])...);
 }
+// In the hooks' code section, as next_allocator.cpp's functions (core/allocator_code.hpp).
 template <typename Function, typename... Args>
-void release_later(void* block, const core::DeferredRelease& how) noexcept {
+DHAT_CAPTURE_PATH void release_later(void* block, const core::DeferredRelease& how) noexcept {
   const core::AllocatorCall inside_the_allocator;
   const std::uintptr_t words[2] = {how.arg1, how.arg2};
   call_with_words<Function, Args...>(reinterpret_cast<Function>(how.function), block, words,

@@ -11,6 +11,7 @@
 
 #include "core/allocator_code.hpp"
 #include "core/signals_blocked.hpp"
+#include "core/stack_capture.hpp"
 
 // Defined by the preload library's entry (src/preload/preload_entry.cpp), which starts recording
 // at the process's first allocation (true: started, or never will be; false: ask again at the
@@ -307,12 +308,14 @@ void* libc_realloc_after_arena(void* block, std::size_t bytes) noexcept {
 }
 
 // The next allocator's functions, inside an AllocatorCall (what it calls of ours is its own; a
-// signal handler's call meanwhile is told apart: core/allocator_code.hpp).
-void* next_malloc(std::size_t bytes) noexcept {
+// signal handler's call meanwhile is told apart: core/allocator_code.hpp). In the hooks' code
+// section: an allocator function that jumps to another of its exported names arrives in the hooks
+// with a return address in these, which must count as the hooks' own.
+DHAT_CAPTURE_PATH void* next_malloc(std::size_t bytes) noexcept {
   const core::AllocatorCall inside_the_allocator;
   return g_next.malloc(bytes);
 }
-void* next_calloc(std::size_t count, std::size_t size) noexcept {
+DHAT_CAPTURE_PATH void* next_calloc(std::size_t count, std::size_t size) noexcept {
   const core::AllocatorCall inside_the_allocator;
   if (g_next.calloc != nullptr) {
     return g_next.calloc(count, size);
@@ -328,14 +331,14 @@ void* next_calloc(std::size_t count, std::size_t size) noexcept {
   }
   return block;
 }
-void* next_realloc(void* block, std::size_t bytes) noexcept {
+DHAT_CAPTURE_PATH void* next_realloc(void* block, std::size_t bytes) noexcept {
   if (block != nullptr && in_arena(block)) {
     return realloc_out_of_arena(block, bytes);
   }
   const core::AllocatorCall inside_the_allocator;
   return g_next.realloc(block, bytes);
 }
-void* next_memalign(std::size_t alignment, std::size_t bytes) noexcept {
+DHAT_CAPTURE_PATH void* next_memalign(std::size_t alignment, std::size_t bytes) noexcept {
   const core::AllocatorCall inside_the_allocator;
   if (g_next.memalign != nullptr) {
     return g_next.memalign(alignment, bytes);
@@ -343,14 +346,14 @@ void* next_memalign(std::size_t alignment, std::size_t bytes) noexcept {
   errno = ENOMEM;  // an allocator without any aligned allocation has none to give
   return nullptr;
 }
-void* next_valloc(std::size_t bytes) noexcept {
+DHAT_CAPTURE_PATH void* next_valloc(std::size_t bytes) noexcept {
   if (g_next.valloc != nullptr) {
     const core::AllocatorCall inside_the_allocator;
     return g_next.valloc(bytes);
   }
   return next_memalign(page_size(), bytes);
 }
-void* next_pvalloc(std::size_t bytes) noexcept {
+DHAT_CAPTURE_PATH void* next_pvalloc(std::size_t bytes) noexcept {
   if (g_next.pvalloc != nullptr) {
     const core::AllocatorCall inside_the_allocator;
     return g_next.pvalloc(bytes);
@@ -362,7 +365,7 @@ void* next_pvalloc(std::size_t bytes) noexcept {
   }
   return next_memalign(page, bytes == 0 ? page : (bytes + page - 1) & ~(page - 1));
 }
-void next_free(void* block) noexcept {
+DHAT_CAPTURE_PATH void next_free(void* block) noexcept {
   if (in_arena(block)) {
     return;
   }

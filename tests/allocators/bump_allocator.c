@@ -7,7 +7,11 @@
  * Test controls (dlsym'd by the probe): bump_raise_in_malloc(signal) makes every call of its
  * malloc raise `signal` at its own thread before it allocates (0: none), so that the handler runs
  * inside the allocator; bump_calloc calls malloc through the PLT, as an allocator that calls its
- * own exported names does (the hooks must not record that call a second time). */
+ * own exported names does (the hooks must not record that call a second time).
+ * bump_reuse_in_free(signal): from then on free keeps each block on a LIFO list and malloc of the
+ * same size takes the newest back first (as glibc's tcache does), and free raises `signal` once
+ * the block is on the list, so that a handler's malloc of that size is handed the address the
+ * program has just freed (single-threaded use). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -26,7 +30,19 @@ static _Atomic int raise_signal;
 /* volatile: the compiler knows raise() cannot see a static, and would drop the stores as dead */
 static _Thread_local volatile int inside_raise __attribute__((tls_model("initial-exec")));
 
+static _Atomic int reuse_signal;
+static void* _Atomic freed; /* the LIFO list, linked through the blocks */
+
 void bump_raise_in_malloc(int signal) { atomic_store(&raise_signal, signal); }
+void bump_reuse_in_free(int signal) { atomic_store(&reuse_signal, signal); }
+
+static void raise_once(int signal) {
+  if (signal != 0 && !inside_raise) {
+    inside_raise = 1; /* what the handler allocates or frees does not raise again */
+    raise(signal);
+    inside_raise = 0;
+  }
+}
 
 static void* take(size_t alignment, size_t bytes) {
   if (atomic_load(&limit) == 0) {
@@ -65,16 +81,24 @@ static void* take(size_t alignment, size_t bytes) {
 static size_t size_of(const void* block) { return ((const size_t*)block)[-1]; }
 
 void* malloc(size_t bytes) {
-  const int signal = atomic_load(&raise_signal);
-  if (signal != 0 && !inside_raise) {
-    inside_raise = 1; /* the handler's own malloc does not raise again */
-    raise(signal);
-    inside_raise = 0;
+  raise_once(atomic_load(&raise_signal));
+  void* newest = atomic_load(&freed);
+  if (newest != NULL && size_of(newest) == bytes) {
+    atomic_store(&freed, *(void**)newest);
+    return newest;
   }
   return take(HEADER, bytes);
 }
 
-void free(void* block) { (void)block; }
+void free(void* block) {
+  const int signal = atomic_load(&reuse_signal);
+  if (block == NULL || signal == 0) {
+    return;
+  }
+  *(void**)block = atomic_load(&freed);
+  atomic_store(&freed, block);
+  raise_once(signal);
+}
 
 void* calloc(size_t count, size_t size) {
   size_t bytes = 0;
