@@ -139,6 +139,14 @@ void replay(const HeldEvent& e) {
   }
 }
 
+// A call of the program's hook made while this thread is inside the next allocator (an
+// AllocatorCall) that is a signal handler's, not the allocator's own (core/allocator_code.hpp).
+// Without an entry frame (the recorder's unit tests) there is no caller to tell by.
+bool handler_inside_allocator(EntryFrame entry_frame) noexcept {
+  return t_inside_profiler == kInsideAllocator && has_entry_frame(entry_frame) &&
+         interrupts_allocator(caller_frame_of(entry_frame).ip);
+}
+
 DHAT_CAPTURE_PATH void record_new_block(void* block, std::size_t bytes, EntryFrame entry_frame) {
   // Marked from the walk to the event's publication: a signal handler that interrupts any of it
   // has its events held (and recorded when record_alloc returns), where a ReentrancyGuard over
@@ -233,8 +241,7 @@ DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, EntryFrame e
   if (block == nullptr) {
     return;
   }
-  if (__builtin_expect(t_inside_profiler != kOutsideProfiler, 0) &&
-      !interrupts_allocator(caller_frame_of(entry_frame).ip)) {
+  if (__builtin_expect(t_inside_profiler != kOutsideProfiler, 0) && !handler_inside_allocator(entry_frame)) {
     // The profiler's own allocation (inside a ReentrancyGuard), or the next allocator's (inside
     // an AllocatorCall). Not a signal handler's that interrupted the allocator: the program's.
     return;
@@ -350,7 +357,7 @@ DHAT_CAPTURE_PATH void realloc_attach(const ReallocTicket& ticket, void* old_blo
   std::uint32_t generation = kCurrentRun;
   PpId pp = kNoPp;
   if (ticket.buffered) {
-    if (t_inside_profiler == kOutsideProfiler || interrupts_allocator(caller_frame_of(entry_frame).ip)) {
+    if (t_inside_profiler == kOutsideProfiler || handler_inside_allocator(entry_frame)) {
       const RecorderMark marked;  // as in record_new_block
       CapturedStack captured;
       capture(state(), captured, entry_frame);
