@@ -141,8 +141,10 @@ void replay(const HeldEvent& e) {
 
 // A call of the program's hook made while this thread is inside the next allocator (an
 // AllocatorCall) that is a signal handler's, not the allocator's own (core/allocator_code.hpp).
-// Without an entry frame (the recorder's unit tests) there is no caller to tell by.
-bool handler_inside_allocator(EntryFrame entry_frame) noexcept {
+// Without an entry frame (the recorder's unit tests) there is no caller to tell by. Out of line
+// and cold: only a thread already inside the profiler or the allocator gets here, and inlined its
+// call made every allocation's path save registers it does not need.
+__attribute__((noinline, cold)) bool handler_inside_allocator(EntryFrame entry_frame) noexcept {
   return t_inside_profiler == kInsideAllocator && has_entry_frame(entry_frame) &&
          interrupts_allocator(caller_frame_of(entry_frame).ip);
 }
@@ -236,28 +238,51 @@ void replay_held_events() noexcept {
   }
 }
 
-DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, EntryFrame entry_frame) noexcept {
-  const ReplayHeldEventsOnReturn replay_after;
-  if (block == nullptr) {
+namespace {
+
+// Only a signal handler gets here: this thread is inside the recorder's critical code (it holds
+// a lock, walks the stack of an event of its own, or is half-way through publishing one), and
+// the profiler's own code there never allocates through the hooks. Recording now would take the
+// lock this thread holds (a thread draining the buffers, interrupted, waited for itself forever),
+// reuse the walk's memo or write into the half-written slot: the event is held, and recorded
+// when the thread leaves (or, the pool full, counted as not recorded and said at the end). Out
+// of line and cold: inlined, its guard's saved mark took a register every allocation saved.
+DHAT_CAPTURE_PATH __attribute__((cold)) void hold_handlers_alloc(void* block, std::size_t bytes) noexcept {
+  const ReentrancyGuard guard;  // what the hold's own walk may allocate is not the handler's
+  if (!hold_alloc(reinterpret_cast<std::uintptr_t>(block), bytes)) {
+    g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// record_alloc's call from a thread already inside the profiler (a ReentrancyGuard: its own
+// allocation) or the next allocator (an AllocatorCall: the allocator's own), recorded only when
+// it is neither: a signal handler's that interrupted the allocator. Out of line and cold, as
+// hold_handlers_alloc.
+DHAT_CAPTURE_PATH __attribute__((cold)) void record_alloc_from_inside(void* block, std::size_t bytes,
+                                                                      EntryFrame entry_frame) noexcept {
+  if (!handler_inside_allocator(entry_frame)) {
     return;
   }
-  if (__builtin_expect(t_inside_profiler != kOutsideProfiler, 0) && !handler_inside_allocator(entry_frame)) {
-    // The profiler's own allocation (inside a ReentrancyGuard), or the next allocator's (inside
-    // an AllocatorCall). Not a signal handler's that interrupted the allocator: the program's.
+  if (t_holds_lock) {
+    hold_handlers_alloc(block, bytes);
+    return;
+  }
+  replay_held_events_if_any();  // as below
+  record_new_block(block, bytes, entry_frame);
+}
+
+}  // namespace
+
+DHAT_CAPTURE_PATH void record_alloc(void* block, std::size_t bytes, EntryFrame entry_frame) noexcept {
+  const ReplayHeldEventsOnReturn replay_after;
+  if (__builtin_expect(t_inside_profiler != kOutsideProfiler, 0) || block == nullptr) {
+    if (block != nullptr) {
+      record_alloc_from_inside(block, bytes, entry_frame);
+    }
     return;
   }
   if (__builtin_expect(t_holds_lock, 0)) {
-    // Only a signal handler gets here: this thread is inside the recorder's critical code (it
-    // holds a lock, walks the stack of an event of its own, or is half-way through publishing
-    // one), and the profiler's own code there never allocates through the hooks. Recording now
-    // would take the lock this thread holds (a thread draining the buffers, interrupted, waited
-    // for itself forever), reuse the walk's memo or write into the half-written slot: the event
-    // is held, and recorded when the thread leaves (or, the pool full, counted as not recorded
-    // and said at the end).
-    const ReentrancyGuard guard;  // what the hold's own walk may allocate is not the handler's
-    if (!hold_alloc(reinterpret_cast<std::uintptr_t>(block), bytes)) {
-      g_unrecorded_handler_events.fetch_add(1, std::memory_order_relaxed);
-    }
+    hold_handlers_alloc(block, bytes);
     return;
   }
   // Events a handler made while this thread was marked outside any entry point (the internal
