@@ -108,7 +108,12 @@ void release_held_block(std::uintptr_t block, const DeferredRelease& later) noex
   sigset_t before;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &before);
-  later.release(reinterpret_cast<void*>(block), later);
+  {
+    // No handler can run here: what comes back into the hooks is the allocator's own (a free
+    // that jumps to another of its names), never a program's call.
+    const ReentrancyGuard guard;
+    later.release(reinterpret_cast<void*>(block), later);
+  }
   pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 

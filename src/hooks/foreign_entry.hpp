@@ -55,6 +55,15 @@ class NextEntryPoint {
   std::uintptr_t text_begin_ = 0, text_end_ = 0;
 };
 
+// A lambda that calls into the allocator (through call_next, or a function the hook found): always
+// inlined, even in a Debug build, so that the call is made from the hook's own code, in the hooks'
+// code section. An allocator function that jumps to another of its exported names (mimalloc's)
+// reaches the hooks with a return address at that call, which must count as the hooks' own
+// (core/allocator_code.hpp); from a lambda left out of line it was in plain .text and taken for
+// a signal handler's (every mimalloc test failed in the Debug build). Not a helper function: a
+// section attribute on a template is ignored (its instantiations go to COMDAT .text sections).
+#define DHAT_INLINE_LAMBDA __attribute__((always_inline))
+
 // Calls the next definition inside an AllocatorCall; `failed` when there is none.
 template <typename Function, typename Result, typename... Args>
 __attribute__((always_inline)) inline Result call_next(NextEntryPoint& entry, Result failed, Args... args) {
@@ -124,10 +133,11 @@ void call_with_words(Function function, void* block, const std::uintptr_t (&word
                      std::index_sequence<I...> /*indices*/) noexcept {
   function(block, from_word<Args>(words[I])...);
 }
-// In the hooks' code section, as next_allocator.cpp's functions (core/allocator_code.hpp).
+// Inside a ReentrancyGuard (the replay's): every signal is blocked, so whatever comes back into
+// the hooks is the allocator's own.
 template <typename Function, typename... Args>
-DHAT_CAPTURE_PATH void release_later(void* block, const core::DeferredRelease& how) noexcept {
-  const core::AllocatorCall inside_the_allocator;
+void release_later(void* block, const core::DeferredRelease& how) noexcept {
+  const core::ReentrancyGuard inside_the_allocator;
   const std::uintptr_t words[2] = {how.arg1, how.arg2};
   call_with_words<Function, Args...>(reinterpret_cast<Function>(how.function), block, words,
                                      std::index_sequence_for<Args...>{});
@@ -150,7 +160,7 @@ __attribute__((always_inline)) inline void free_via(NextEntryPoint& entry, bool 
   const Function function = entry.get<Function>();  // found now: a held free's release may not look
   release_via(
       recorded, block, [&] { return release_later_by(function, args...); },
-      [&] {
+      [&]() DHAT_INLINE_LAMBDA {
         if (function != nullptr) {
           const core::AllocatorCall inside_the_allocator;
           function(block, args...);

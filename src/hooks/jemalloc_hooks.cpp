@@ -34,16 +34,22 @@ DHAT_HOOK void* rallocx(void* block, std::size_t size, int flags) noexcept {
   const bool recorded = records(g_rallocx, __builtin_return_address(0));
   return keep_entry_frame(dhat::hooks::reallocate_via(
       recorded, block, size, DHAT_ENTRY_FRAME(),
-      [&] {
+      [&]() DHAT_INLINE_LAMBDA {
         return call_next<void* (*)(void*, std::size_t, int)>(g_rallocx, static_cast<void*>(nullptr), block, size,
                                                              flags);
       },
-      [&] {
+      [&]() DHAT_INLINE_LAMBDA {
         return dhat::hooks::move_held(
             block, size,
-            [&] { return call_next<void* (*)(std::size_t, int)>(g_mallocx, static_cast<void*>(nullptr), size, flags); },
-            [&] { return call_next<std::size_t (*)(const void*, int)>(g_sallocx, std::size_t{0}, block, flags); },
-            [&] { return dhat::hooks::release_later_by(g_dallocx.get<void (*)(void*, int)>(), flags); });
+            [&]() DHAT_INLINE_LAMBDA {
+              return call_next<void* (*)(std::size_t, int)>(g_mallocx, static_cast<void*>(nullptr), size, flags);
+            },
+            [&]() DHAT_INLINE_LAMBDA {
+              return call_next<std::size_t (*)(const void*, int)>(g_sallocx, std::size_t{0}, block, flags);
+            },
+            [&]() DHAT_INLINE_LAMBDA {
+              return dhat::hooks::release_later_by(g_dallocx.get<void (*)(void*, int)>(), flags);
+            });
       }));
 }
 

@@ -104,20 +104,22 @@ bool product(std::size_t count, std::size_t size, std::size_t* bytes) {
 #define DHAT_MI_FREE(name, Function, ...) free_via<Function>(g_##name, DHAT_MI_RECORDS(name), __VA_ARGS__)
 // A signal handler's realloc inside the recorder, made as `allocate` (an expression: the new block
 // of the same kind), a copy and mi_free (foreign_entry.hpp: move_held).
-#define DHAT_MI_HELD_MOVE(block, bytes, allocate)                                                         \
-  [&] {                                                                                                   \
-    return dhat::hooks::move_held(                                                                        \
-        block, bytes, [&] { return allocate; },                                                           \
-        [&] { return call_next<std::size_t (*)(const void*)>(g_mi_usable_size, std::size_t{0}, block); }, \
-        [&] { return dhat::hooks::release_later_by(g_mi_free.get<Free>()); });                            \
+#define DHAT_MI_HELD_MOVE(block, bytes, allocate)                                                   \
+  [&]() DHAT_INLINE_LAMBDA {                                                                        \
+    return dhat::hooks::move_held(                                                                  \
+        block, bytes, [&]() DHAT_INLINE_LAMBDA { return allocate; },                                \
+        [&]() DHAT_INLINE_LAMBDA {                                                                  \
+          return call_next<std::size_t (*)(const void*)>(g_mi_usable_size, std::size_t{0}, block);  \
+        },                                                                                          \
+        [&]() DHAT_INLINE_LAMBDA { return dhat::hooks::release_later_by(g_mi_free.get<Free>()); }); \
   }
 // A new block through mimalloc's own `name` (not recorded: the held realloc is).
 #define DHAT_MI_NEW(Function, name, ...) call_next<Function>(g_##name, static_cast<void*>(nullptr), __VA_ARGS__)
 // A realloc of `block` to `bytes`; a handler's inside the recorder is made with `allocate`.
-#define DHAT_MI_REALLOC(name, Function, block, bytes, allocate, ...)                           \
-  keep_entry_frame(reallocate_via(                                                             \
-      DHAT_MI_RECORDS(name), block, bytes, DHAT_ENTRY_FRAME(),                                 \
-      [&] { return call_next<Function>(g_##name, static_cast<void*>(nullptr), __VA_ARGS__); }, \
+#define DHAT_MI_REALLOC(name, Function, block, bytes, allocate, ...)                                                \
+  keep_entry_frame(reallocate_via(                                                                                  \
+      DHAT_MI_RECORDS(name), block, bytes, DHAT_ENTRY_FRAME(),                                                      \
+      [&]() DHAT_INLINE_LAMBDA { return call_next<Function>(g_##name, static_cast<void*>(nullptr), __VA_ARGS__); }, \
       DHAT_MI_HELD_MOVE(block, bytes, allocate)))
 
 // NOLINTBEGIN(bugprone-macro-parentheses): the macros' arguments are types and argument lists
@@ -170,7 +172,7 @@ DHAT_HOOK void* mi_reallocf(void* block, std::size_t size) noexcept {
   const bool recorded = DHAT_MI_RECORDS(mi_reallocf);
   void* moved = keep_entry_frame(reallocate_via(
       recorded, block, size, DHAT_ENTRY_FRAME(),
-      [&] { return call_next<Realloc>(g_mi_reallocf, static_cast<void*>(nullptr), block, size); },
+      [&]() DHAT_INLINE_LAMBDA { return call_next<Realloc>(g_mi_reallocf, static_cast<void*>(nullptr), block, size); },
       DHAT_MI_HELD_MOVE(block, size, DHAT_MI_NEW(Malloc, mi_malloc, size))));
   if (moved == nullptr && block != nullptr && recorded) {
     dhat::core::record_free(block);
@@ -182,7 +184,7 @@ DHAT_HOOK void* mi_reallocf(void* block, std::size_t size) noexcept {
 DHAT_HOOK void* mi_expand(void* block, std::size_t size) noexcept {
   return keep_entry_frame(reallocate_via(
       DHAT_MI_RECORDS(mi_expand), block, size, DHAT_ENTRY_FRAME(),
-      [&] { return call_next<Realloc>(g_mi_expand, static_cast<void*>(nullptr), block, size); },
+      [&]() DHAT_INLINE_LAMBDA { return call_next<Realloc>(g_mi_expand, static_cast<void*>(nullptr), block, size); },
       &dhat::hooks::no_held_move));
 }
 DHAT_HOOK void mi_free(void* block) noexcept { DHAT_MI_FREE(mi_free, Free, block); }
@@ -306,7 +308,9 @@ DHAT_HOOK void* mi_heap_reallocf(Heap* heap, void* block, std::size_t size) noex
   const bool recorded = DHAT_MI_RECORDS(mi_heap_reallocf);
   void* moved = keep_entry_frame(reallocate_via(
       recorded, block, size, DHAT_ENTRY_FRAME(),
-      [&] { return call_next<HeapRealloc>(g_mi_heap_reallocf, static_cast<void*>(nullptr), heap, block, size); },
+      [&]() DHAT_INLINE_LAMBDA {
+        return call_next<HeapRealloc>(g_mi_heap_reallocf, static_cast<void*>(nullptr), heap, block, size);
+      },
       DHAT_MI_HELD_MOVE(block, size, DHAT_MI_NEW(HeapMalloc, mi_heap_malloc, heap, size))));
   if (moved == nullptr && block != nullptr && recorded) {
     dhat::core::record_free(block);  // as mi_reallocf

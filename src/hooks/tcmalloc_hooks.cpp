@@ -105,15 +105,19 @@ DHAT_HOOK void* tc_realloc(void* block, std::size_t size) noexcept {
   }
   return keep_entry_frame(dhat::hooks::reallocate_via(
       recorded, block, size, DHAT_ENTRY_FRAME(),
-      [&] { return dhat::hooks::call_next<Function>(g_tc_realloc, static_cast<void*>(nullptr), block, size); },
-      [&] {
+      [&]() DHAT_INLINE_LAMBDA {
+        return dhat::hooks::call_next<Function>(g_tc_realloc, static_cast<void*>(nullptr), block, size);
+      },
+      [&]() DHAT_INLINE_LAMBDA {
         return dhat::hooks::move_held(
             block, size,
-            [&] {
+            [&]() DHAT_INLINE_LAMBDA {
               return dhat::hooks::call_next<void* (*)(std::size_t)>(g_tc_malloc, static_cast<void*>(nullptr), size);
             },
-            [&] { return dhat::hooks::call_next<std::size_t (*)(void*)>(g_tc_malloc_size, std::size_t{0}, block); },
-            [&] { return dhat::hooks::release_later_by(g_tc_free.get<void (*)(void*)>()); });
+            [&]() DHAT_INLINE_LAMBDA {
+              return dhat::hooks::call_next<std::size_t (*)(void*)>(g_tc_malloc_size, std::size_t{0}, block);
+            },
+            [&]() DHAT_INLINE_LAMBDA { return dhat::hooks::release_later_by(g_tc_free.get<void (*)(void*)>()); });
       }));
 }
 DHAT_HOOK void* tc_memalign(std::size_t alignment, std::size_t size) noexcept {
