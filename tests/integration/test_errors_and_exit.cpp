@@ -353,9 +353,10 @@ TEST(Exit, AHandlerThatRunsWhileTheProfilerCallsIntoLibcIsRecorded) {
     err_text << err_in.rdbuf();
     EXPECT_EQ(err_text.str().find("dhat: warning: "), std::string::npos) << err_text.str();
     EXPECT_EQ(calls, raised);
-    // At least each thread's stack memo (and, where threads buffer their events, its buffer); with
-    // libgcc, each of its 10 allocations' walks too.
-    EXPECT_GE(calls, run < 2 ? kThreads : 11 * kThreads);
+    // With the default unwinder, at least each thread's stack memo (and, where threads buffer their
+    // events, its buffer); with libgcc, at least each of its 10 allocations' walks (whether a
+    // registration is added depends on the route: 88 on x86-64, 80 under qemu's arm64, unbuffered).
+    EXPECT_GE(calls, run < 2 ? kThreads : 10 * kThreads);
     const Profile profile = Profile::load(path);
     // Stacks that pass through handler_site: walks by libgcc (all of them with DHAT_UNWINDER=libgcc;
     // a handler's, whose stack has a signal frame) go through the probe's own _Unwind_Backtrace, a
